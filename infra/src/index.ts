@@ -1,0 +1,1 @@
+export { provisionAll, startEmulators, startTestStack, type Emulators, type TestStack } from './local/index.js';

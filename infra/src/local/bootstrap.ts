@@ -1,0 +1,44 @@
+import { readFile, writeFile, chmod, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { TenantStore, type Logger } from '@outpost/shared';
+
+/** `.outpost/local.json`: how a local MCP client reaches this stack. */
+export const LocalJson = z.object({ mcpUrl: z.string(), apiKey: z.string(), tenantId: z.string() });
+export type LocalJson = z.infer<typeof LocalJson>;
+
+export function localJsonPath(home: string): string {
+  return path.join(home, 'local.json');
+}
+
+/**
+ * The local tenant and its API key: reused when local.json still holds a working key, a new key
+ * for the same tenant when the key no longer resolves, a new tenant on first start.
+ */
+export async function ensureLocalTenant(tenants: TenantStore, home: string, mcpUrl: string, logger: Logger): Promise<LocalJson & { created: boolean }> {
+  const file = localJsonPath(home);
+  let previous: LocalJson | undefined;
+  try {
+    previous = LocalJson.parse(JSON.parse(await readFile(file, 'utf8')));
+  } catch {
+    previous = undefined;
+  }
+  let result: LocalJson;
+  let created = false;
+  if (previous && (await tenants.resolveApiKey(previous.apiKey))?.tenantId === previous.tenantId) {
+    result = { ...previous, mcpUrl };
+  } else if (previous && (await tenants.getTenant(previous.tenantId))) {
+    const { apiKey } = await tenants.createApiKey(previous.tenantId, 'test');
+    result = { mcpUrl, apiKey, tenantId: previous.tenantId };
+    logger.info({ tenantId: previous.tenantId }, 'issued a new local API key');
+  } else {
+    const tenant = await tenants.createTenant({ name: 'local', tier: 'enterprise' });
+    const { apiKey } = await tenants.createApiKey(tenant.tenantId, 'test');
+    result = { mcpUrl, apiKey, tenantId: tenant.tenantId };
+    created = true;
+  }
+  await mkdir(home, { recursive: true });
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return { ...result, created };
+}

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { BaseEnv } from '@outpost/shared';
+
+const port = (fallback: number, what: string) =>
+  z.coerce.number().int().min(0).max(65_535).default(fallback).describe(`${what} (0: any free port).`);
+
+/** Variables of `npm start` (the local stack launcher), on top of the shared ones. */
+export const LocalStackEnv = BaseEnv.extend({
+  OUTPOST_EDGE_PORT: port(7400, 'Port of the MCP edge on 127.0.0.1'),
+  OUTPOST_DYNAMODB_PORT: port(7401, 'Port of the local DynamoDB emulator (dynalite)'),
+  OUTPOST_SQS_PORT: port(7402, 'Port of the local SQS and S3 emulator (fauxqs)'),
+});
+export type LocalStackEnv = z.infer<typeof LocalStackEnv>;

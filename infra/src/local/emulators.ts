@@ -1,0 +1,103 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import dynalite from 'dynalite';
+import { buildApp, type BuildAppOptions } from 'fauxqs';
+import { createPersistentS3Store } from './persistent-s3-store.js';
+
+/** A port we were told to use is taken; names the variable that changes it. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  constructor(
+    readonly port: number,
+    readonly variable: string,
+    options?: ErrorOptions,
+  ) {
+    super(`port ${port} on 127.0.0.1 is already in use; stop what uses it or set ${variable} to another port`, options);
+  }
+}
+
+export interface EmulatorOptions {
+  /** Persist DynamoDB (LevelDB) and S3 objects here; omit for memory only. */
+  dataDir?: string;
+  /** @default 0 (a free port) */
+  dynamoPort?: number;
+  /** SQS and S3 share one fauxqs server. @default 0 (a free port) */
+  sqsPort?: number;
+  /** Variable names reported when a port is taken. */
+  portVariables?: { dynamo: string; sqs: string };
+  /** @default 'us-east-1' */
+  region?: string;
+}
+
+export interface Emulators {
+  endpoints: { dynamodb: string; sqs: string; s3: string };
+  ports: { dynamo: number; sqs: number };
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+/** Starts dynalite (DynamoDB) and fauxqs (SQS + S3), both bound to 127.0.0.1. */
+export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
+  const vars = options.portVariables ?? { dynamo: 'OUTPOST_DYNAMODB_PORT', sqs: 'OUTPOST_SQS_PORT' };
+  const dyn = dynalite({
+    ...(options.dataDir ? { path: path.join(options.dataDir, 'dynamodb') } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  await listen(dyn, options.dynamoPort ?? 0, vars.dynamo);
+
+  const s3Store = options.dataDir ? await createPersistentS3Store(path.join(options.dataDir, 's3')) : undefined;
+  const app = buildApp({
+    logger: false,
+    ...(options.region ? { defaultRegion: options.region } : {}),
+    // fauxqs defaults each store it is not given; only S3 needs to persist.
+    ...(s3Store ? { stores: { s3Store } as unknown as NonNullable<BuildAppOptions['stores']> } : {}),
+  });
+  const sqsPort = options.sqsPort ?? 0;
+  try {
+    await app.listen({ port: sqsPort, host: HOST });
+  } catch (err) {
+    await closeServer(dyn);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(sqsPort, vars.sqs, { cause: err });
+    throw err;
+  }
+  const dynamoPort = (dyn.address() as AddressInfo).port;
+  const fauxPort = (app.server.address() as AddressInfo).port;
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoints: {
+      dynamodb: `http://${HOST}:${dynamoPort}`,
+      sqs: `http://${HOST}:${fauxPort}`,
+      s3: `http://${HOST}:${fauxPort}`,
+    },
+    ports: { dynamo: dynamoPort, sqs: fauxPort },
+    stop() {
+      stopped ??= Promise.all([app.close(), closeServer(dyn)]).then(() => undefined);
+      return stopped;
+    },
+  };
+}
+
+function listen(server: Server, port: number, variable: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(port, variable, { cause: err }) : err);
+    };
+    server.once('error', onError);
+    server.listen(port, HOST, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // dynalite keeps keep-alive sockets; close them so stop() does not hang.
+    (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+  });
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+import { ConfigError, createLogger, parseEnv } from '@outpost/shared';
+import { LocalStackEnv } from './config.js';
+import { PortInUseError } from './emulators.js';
+import { launchLocalStack } from './launcher.js';
+
+// `npm start`: the whole fleet on this machine, no AWS account.
+async function main(): Promise<void> {
+  let env: LocalStackEnv;
+  try {
+    env = parseEnv(LocalStackEnv, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger({ service: 'local-stack', level: env.OUTPOST_LOG_LEVEL });
+  let stack;
+  try {
+    stack = await launchLocalStack({ env, logger });
+  } catch (err) {
+    if (err instanceof PortInUseError) {
+      process.stderr.write(`outpost: ${err.message}\n`);
+      process.exit(3);
+    }
+    throw err;
+  }
+  const { local } = stack;
+  const lines = [
+    '',
+    'Outpost is running locally.',
+    `  MCP URL:   ${local.mcpUrl}`,
+    `  API key:   ${local.apiKey}`,
+    `  Tenant:    ${local.tenantId}`,
+    `  Saved to:  .outpost/local.json (mode 0600)`,
+    '',
+    'Connect Claude Code:',
+    `  claude mcp add --transport http outpost ${local.mcpUrl} --header "Authorization: Bearer ${local.apiKey}"`,
+    '',
+    ...stack.skipped.map((s) => `  skipped: ${s} is not built yet`),
+    `Services: ${[...stack.children.keys()].join(', ') || 'none'}. Press Ctrl-C to stop.`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write('outpost: stopping now\n');
+      process.exit(130);
+    }
+    logger.info({ signal }, 'stopping the local stack');
+    void stack.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`outpost: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+export { assertNever } from './assert-never.js';
+export { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from './aws-clients.js';
+export { ManualClock, systemClock, type Clock } from './clock.js';
+export {
+  BaseEnv,
+  checkBaseEnv,
+  ConfigError,
+  loadBaseConfig,
+  parseEnv,
+  toBaseConfig,
+  type BaseConfig,
+  type Endpoints,
+} from './config.js';
+export {
+  InvalidCursorError,
+  isConditionalCheckFailed,
+  LeaseLostError,
+  LeaseRefusedError,
+  RunExistsError,
+  RunNotFoundError,
+  TransitionRefusedError,
+  type LeaseRefusal,
+} from './errors.js';
+export { newRunId, newTenantId, newToken, newWorkerId, RUN_ID_PATTERN, sha256Hex, TENANT_ID_PATTERN } from './ids.js';
+export { createLogger, runLogger, silentLogger, type Logger, type LoggerOptions } from './logger.js';
+export {
+  FileParameterStore,
+  parameterPaths,
+  SsmParameterStore,
+  type ParameterStore,
+} from './parameter-store.js';
+export { createTableInput, provisionBucket, provisionQueues, provisionTables, type ProvisionReport } from './provision.js';
+export { QueueDirectory, sendJob } from './queues.js';
+export { REDACTED, redact, StreamRedactor } from './redact.js';
+export {
+  artifactKeys,
+  bucketDefinition,
+  queueDefinition,
+  queueDefinitions,
+  resourceNames,
+  RUN_INDEX,
+  tableDefinitions,
+  type BucketDefinition,
+  type IndexDefinition,
+  type KeyAttribute,
+  type QueueDefinition,
+  type ResourceNames,
+  type TableDefinition,
+  type TableId,
+} from './resources.js';
+export {
+  RunStore,
+  type FinishInput,
+  type ListRunsPage,
+  type ListRunsQuery,
+  type NewRun,
+  type RunEndedHook,
+  type RunStoreOptions,
+} from './run-store.js';
+export { JobMessage, parseJobMessage } from './schemas/job-message.js';
+export {
+  ACTIVE_STATUSES,
+  AGENT_NAMES,
+  AgentName,
+  ArtifactName,
+  ArtifactRef,
+  isTerminal,
+  Promotion,
+  PromotionStatus,
+  PublicRun,
+  RunError,
+  RunErrorCode,
+  RunRecord,
+  RunStatus,
+  RunSummary,
+  Tags,
+  TERMINAL_STATUSES,
+  TerminalStatus,
+  toPublicRun,
+  Usage,
+} from './schemas/run.js';
+export { API_KEY_PATTERN, ApiKeyRecord, IdempotencyRecord, Tenant, UsageCounter } from './schemas/tenant.js';
+export { WorkerHeartbeat, WorkerState } from './schemas/worker-heartbeat.js';
+export { TenantNotFoundError, TenantStore, type TenantStoreOptions } from './tenant-store.js';
+export {
+  DEFAULT_TIERS,
+  resolveTiers,
+  TIER_NAMES,
+  TierLimits,
+  TierName,
+  TierTable,
+  type TierOverrides,
+} from './tiers.js';
+export { QuotaExceededError, UsageStore, type UsageStoreOptions } from './usage-store.js';

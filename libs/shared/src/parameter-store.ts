@@ -1,0 +1,92 @@
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+
+/**
+ * SSM Parameter Store as the services use it: BYOK secrets (SecureString) and ops overrides.
+ * In local mode a JSON file under OUTPOST_HOME stands in, with the same interface.
+ */
+export interface ParameterStore {
+  get(name: string): Promise<string | undefined>;
+  /** Every parameter under a path prefix (recursive), keyed by full name. */
+  getByPath(prefix: string): Promise<Record<string, string>>;
+  put(name: string, value: string, options?: { secure?: boolean }): Promise<void>;
+}
+
+/** SSM-backed store (aws mode). Secure values are decrypted on read. */
+export class SsmParameterStore implements ParameterStore {
+  constructor(private readonly ssm: SSMClient) {}
+
+  async get(name: string): Promise<string | undefined> {
+    try {
+      const out = await this.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+      return out.Parameter?.Value;
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ParameterNotFound') return undefined;
+      throw err;
+    }
+  }
+
+  async getByPath(prefix: string): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    let next: string | undefined;
+    do {
+      const page = await this.ssm.send(
+        new GetParametersByPathCommand({ Path: prefix, Recursive: true, WithDecryption: true, ...(next ? { NextToken: next } : {}) }),
+      );
+      for (const p of page.Parameters ?? []) if (p.Name && p.Value !== undefined) out[p.Name] = p.Value;
+      next = page.NextToken;
+    } while (next);
+    return out;
+  }
+
+  async put(name: string, value: string, options: { secure?: boolean } = {}): Promise<void> {
+    await this.ssm.send(
+      new PutParameterCommand({ Name: name, Value: value, Type: options.secure ? 'SecureString' : 'String', Overwrite: true }),
+    );
+  }
+}
+
+/** File-backed store (local mode): one JSON object, file mode 0600, written atomically. */
+export class FileParameterStore implements ParameterStore {
+  constructor(private readonly file: string) {}
+
+  async get(name: string): Promise<string | undefined> {
+    return (await this.read())[name];
+  }
+
+  async getByPath(prefix: string): Promise<Record<string, string>> {
+    const all = await this.read();
+    const p = prefix.endsWith('/') ? prefix : `${prefix}/`;
+    return Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(p)));
+  }
+
+  async put(name: string, value: string): Promise<void> {
+    const all = await this.read();
+    all[name] = value;
+    await mkdir(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(all, null, 2), { mode: 0o600 });
+    await chmod(tmp, 0o600);
+    await rename(tmp, this.file);
+  }
+
+  private async read(): Promise<Record<string, string>> {
+    try {
+      const parsed: unknown = JSON.parse(await readFile(this.file, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null) return {};
+      return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw err;
+    }
+  }
+}
+
+/** SSM paths of Outpost parameters. */
+export const parameterPaths = {
+  tenantSecrets: (env: string, tenantId: string) => `/outpost/${env}/tenants/${tenantId}/`,
+  tenantSecret: (env: string, tenantId: string, name: string) => `/outpost/${env}/tenants/${tenantId}/${name}`,
+  fleet: (env: string) => `/outpost/${env}/fleet/`,
+  fleetTier: (env: string, tier: string) => `/outpost/${env}/fleet/${tier}`,
+};

@@ -1,0 +1,637 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { encodeTime } from 'ulid';
+import { systemClock, type Clock } from './clock.js';
+import {
+  InvalidCursorError,
+  isConditionalCheckFailed,
+  LeaseLostError,
+  LeaseRefusedError,
+  RunExistsError,
+  RunNotFoundError,
+  TransitionRefusedError,
+} from './errors.js';
+import { newToken } from './ids.js';
+import { RUN_INDEX } from './resources.js';
+import {
+  RunRecord,
+  type AgentName,
+  type ArtifactRef,
+  type Promotion,
+  type RunError,
+  type RunStatus,
+  type RunSummary,
+  type Tags,
+  type TerminalStatus,
+} from './schemas/run.js';
+import type { TierName } from './tiers.js';
+
+export interface NewRun {
+  tenantId: string;
+  runId: string;
+  tier: TierName;
+  agent: AgentName;
+  model?: string;
+  repo: string;
+  ref?: string;
+  task?: string;
+  taskKey?: string;
+  taskBytes: number;
+  tags?: Tags;
+  timeoutSeconds: number;
+  maxAttempts: number;
+  idempotencyKey?: string;
+}
+
+export interface ListRunsQuery {
+  status?: RunStatus;
+  agent?: AgentName;
+  /** `key=value`: only runs carrying that tag. */
+  tag?: string;
+  /** Only runs created at or after this time. */
+  since?: Date;
+  /** @default 20 */
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ListRunsPage {
+  runs: RunRecord[];
+  nextCursor?: string;
+}
+
+export interface FinishInput {
+  tenantId: string;
+  runId: string;
+  leaseToken: string;
+  status: TerminalStatus;
+  exitCode?: number | null;
+  error?: RunError;
+  summary?: RunSummary;
+  artifacts?: ArtifactRef[];
+  logTail?: string;
+  retentionDays: number;
+}
+
+/** Called after a run leaves the active set, so per-tenant active counters can follow. */
+export type RunEndedHook = (run: RunRecord) => Promise<void> | void;
+
+export interface RunStoreOptions {
+  tableName: string;
+  doc: DynamoDBDocumentClient;
+  /** @default systemClock */
+  clock?: Clock;
+  /** Best-effort hook after a run reaches a terminal status from queued/running. */
+  onRunEnded?: RunEndedHook;
+}
+
+type Values = Record<string, unknown>;
+
+const CURSOR_VERSION = 1;
+
+/**
+ * Every DynamoDB access to runs. Each status transition is one conditional UpdateItem; every
+ * write a worker makes is conditioned on its lease token (fencing). No Scan.
+ */
+export class RunStore {
+  private readonly table: string;
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly clock: Clock;
+  private readonly onRunEnded: RunEndedHook | undefined;
+
+  constructor(options: RunStoreOptions) {
+    this.table = options.tableName;
+    this.doc = options.doc;
+    this.clock = options.clock ?? systemClock;
+    this.onRunEnded = options.onRunEnded;
+  }
+
+  /** Writes a new queued run; refuses an id that exists. */
+  async create(input: NewRun): Promise<RunRecord> {
+    const now = this.nowIso();
+    const tagPairs = input.tags ? Object.entries(input.tags).map(([k, v]) => `${k}=${v}`) : undefined;
+    const run = RunRecord.parse({
+      ...input,
+      ...(tagPairs && tagPairs.length > 0 ? { tagPairs } : {}),
+      status: 'queued',
+      attempt: 0,
+      createdAt: now,
+      queuedAt: now,
+      tenantStatus: `${input.tenantId}#queued`,
+      tenantAgent: `${input.tenantId}#${input.agent}`,
+      activePk: activePk('queued', input.tier),
+      activeSk: now,
+      version: 0,
+    });
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: run,
+          ConditionExpression: 'attribute_not_exists(runId)',
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw new RunExistsError(input.runId, { cause: err });
+      throw err;
+    }
+    return run;
+  }
+
+  /** The run as it is now (consistent read), or undefined. */
+  async get(tenantId: string, runId: string): Promise<RunRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { tenantId, runId }, ConsistentRead: true }),
+    );
+    return out.Item ? RunRecord.parse(out.Item) : undefined;
+  }
+
+  /** Like get, but a missing run is a RunNotFoundError. */
+  async require(tenantId: string, runId: string): Promise<RunRecord> {
+    const run = await this.get(tenantId, runId);
+    if (!run) throw new RunNotFoundError(tenantId, runId);
+    return run;
+  }
+
+  /** One page of a tenant's runs, newest first, from a Query on the table or an index. */
+  async list(tenantId: string, query: ListRunsQuery = {}): Promise<ListRunsPage> {
+    const limit = Math.min(Math.max(query.limit ?? 20, 1), 100);
+    const { index, keyName, keyValue, keyAttrs } = this.listSource(tenantId, query);
+    const values: Values = { ':pk': keyValue };
+    let keyCondition = `#pk = :pk`;
+    const names: Record<string, string> = { '#pk': keyName };
+    if (query.since) {
+      // run ids are `run_` + ULID, whose first 10 characters encode the creation time.
+      keyCondition += ' AND #runId >= :since';
+      names['#runId'] = 'runId';
+      values[':since'] = `run_${encodeTime(query.since.getTime(), 10)}`;
+    }
+    const filters: string[] = [];
+    if (query.status && query.agent) {
+      filters.push('#agent = :agent');
+      names['#agent'] = 'agent';
+      values[':agent'] = query.agent;
+    }
+    if (query.tag) {
+      filters.push('contains(#tagPairs, :tag)');
+      names['#tagPairs'] = 'tagPairs';
+      values[':tag'] = query.tag;
+    }
+    let startKey = query.cursor ? decodeCursor(query.cursor, tenantId, index ?? 'table') : undefined;
+    const runs: RunRecord[] = [];
+    // With a filter DynamoDB may return short pages; keep reading until the page is full.
+    for (;;) {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          ...(index ? { IndexName: index } : { ConsistentRead: true }),
+          KeyConditionExpression: keyCondition,
+          ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          Limit: filters.length ? Math.max(limit * 2, 25) : limit - runs.length,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      const items = out.Items ?? [];
+      let used = 0;
+      while (used < items.length && runs.length < limit) runs.push(RunRecord.parse(items[used++]));
+      const last = runs[runs.length - 1];
+      if (runs.length >= limit && last) {
+        const more = used < items.length || out.LastEvaluatedKey !== undefined;
+        return { runs, ...(more ? { nextCursor: encodeCursor(tenantId, index ?? 'table', pick(last, keyAttrs)) } : {}) };
+      }
+      if (!out.LastEvaluatedKey) return { runs };
+      startKey = out.LastEvaluatedKey;
+    }
+  }
+
+  /**
+   * Takes the run for `workerId`: a queued run, or a running one whose lease has expired (its
+   * worker died). Each lease counts one attempt. Returns the run and the new lease token.
+   */
+  async acquireLease(input: {
+    tenantId: string;
+    runId: string;
+    tier: TierName;
+    workerId: string;
+    leaseMs: number;
+  }): Promise<{ run: RunRecord; leaseToken: string }> {
+    const now = this.clock.now();
+    const leaseToken = newToken();
+    const expires = new Date(now.getTime() + input.leaseMs).toISOString();
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { tenantId: input.tenantId, runId: input.runId },
+          UpdateExpression:
+            'SET #status = :running, #tenantStatus = :ts, workerId = :worker, leaseToken = :token, leaseExpiresAt = :expires, ' +
+            'startedAt = :now, attempt = attempt + :one, activePk = :activePk, activeSk = :expires, version = version + :one',
+          ConditionExpression:
+            'attribute_exists(runId) AND tier = :tier AND attempt < maxAttempts AND attribute_not_exists(cancelRequestedAt) AND ' +
+            '(#status = :queued OR (#status = :running AND leaseExpiresAt < :nowIso))',
+          ExpressionAttributeNames: { '#status': 'status', '#tenantStatus': 'tenantStatus' },
+          ExpressionAttributeValues: {
+            ':running': 'running',
+            ':queued': 'queued',
+            ':ts': `${input.tenantId}#running`,
+            ':worker': input.workerId,
+            ':token': leaseToken,
+            ':expires': expires,
+            ':now': now.toISOString(),
+            ':nowIso': now.toISOString(),
+            ':one': 1,
+            ':tier': input.tier,
+            ':activePk': activePk('running', input.tier),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { run: RunRecord.parse(out.Attributes), leaseToken };
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      const current = await this.require(input.tenantId, input.runId);
+      throw new LeaseRefusedError(leaseRefusal(current, input.tier, now), current, { cause: err });
+    }
+  }
+
+  /** Extends the caller's lease; returns the run so the caller sees a cancel request. */
+  async renewLease(input: { tenantId: string; runId: string; leaseToken: string; leaseMs: number }): Promise<RunRecord> {
+    const expires = new Date(this.clock.now().getTime() + input.leaseMs).toISOString();
+    return this.fenced(input, 'SET leaseExpiresAt = :expires, activeSk = :expires', { ':expires': expires });
+  }
+
+  /** Writes progress fields of a leased run (log tail, chunk count, base commit); no status change. */
+  async recordProgress(input: {
+    tenantId: string;
+    runId: string;
+    leaseToken: string;
+    logTail?: string;
+    logChunks?: number;
+    baseCommit?: string;
+  }): Promise<RunRecord> {
+    const sets: string[] = [];
+    const values: Values = {};
+    if (input.logTail !== undefined) (sets.push('logTail = :logTail'), (values[':logTail'] = input.logTail));
+    if (input.logChunks !== undefined) (sets.push('logChunks = :logChunks'), (values[':logChunks'] = input.logChunks));
+    if (input.baseCommit !== undefined) (sets.push('baseCommit = :baseCommit'), (values[':baseCommit'] = input.baseCommit));
+    if (sets.length === 0) return this.require(input.tenantId, input.runId);
+    return this.fenced(input, `SET ${sets.join(', ')}`, values);
+  }
+
+  /** running → a terminal status, by the lease holder. */
+  async finish(input: FinishInput): Promise<RunRecord> {
+    const now = this.clock.now();
+    const values: Values = {
+      ':status': input.status,
+      ':ts': `${input.tenantId}#${input.status}`,
+      ':finishedAt': now.toISOString(),
+      ':expiresAt': Math.floor(now.getTime() / 1000) + input.retentionDays * 86_400,
+    };
+    const sets = ['#status = :status', '#tenantStatus = :ts', 'finishedAt = :finishedAt', 'expiresAt = :expiresAt'];
+    const optional: [string, unknown][] = [
+      ['exitCode', input.exitCode],
+      ['error', input.error],
+      ['summary', input.summary],
+      ['artifacts', input.artifacts],
+      ['logTail', input.logTail],
+    ];
+    for (const [name, value] of optional) {
+      if (value === undefined) continue;
+      sets.push(`${name} = :${name}`);
+      values[`:${name}`] = value;
+    }
+    const run = await this.fenced(
+      input,
+      `SET ${sets.join(', ')} REMOVE leaseToken, leaseExpiresAt, activePk, activeSk`,
+      values,
+      { '#status': 'status', '#tenantStatus': 'tenantStatus' },
+    );
+    await this.ended(run);
+    return run;
+  }
+
+  /**
+   * running → queued by the lease holder (e.g. a worker draining on SIGTERM). With
+   * `countAttempt: false` the attempt is given back, so a shutdown does not use up retries.
+   */
+  async release(input: { tenantId: string; runId: string; tier: TierName; leaseToken: string; countAttempt: boolean }): Promise<RunRecord> {
+    const now = this.nowIso();
+    return this.fenced(
+      input,
+      'SET #status = :queued, #tenantStatus = :ts, queuedAt = :now, activePk = :activePk, activeSk = :now, attempt = attempt - :giveBack ' +
+        'REMOVE leaseToken, leaseExpiresAt, workerId',
+      {
+        ':queued': 'queued',
+        ':ts': `${input.tenantId}#queued`,
+        ':now': now,
+        ':activePk': activePk('queued', input.tier),
+        ':giveBack': input.countAttempt ? 0 : 1,
+      },
+      { '#status': 'status', '#tenantStatus': 'tenantStatus' },
+    );
+  }
+
+  /**
+   * Recovery of a run whose lease expired (its worker died): back to queued while attempts
+   * remain, else failed with `lease_expired`. Conditioned on the lease token the caller saw, so
+   * two reapers (or a reaper and a worker taking over) cannot both act on one expiry.
+   */
+  async expireLease(input: {
+    tenantId: string;
+    runId: string;
+    tier: TierName;
+    observedLeaseToken: string;
+    retentionDays: number;
+  }): Promise<RunRecord> {
+    const now = this.clock.now();
+    const nowIso = now.toISOString();
+    const current = await this.require(input.tenantId, input.runId);
+    const exhausted = current.attempt >= current.maxAttempts;
+    const names = { '#status': 'status', '#tenantStatus': 'tenantStatus' };
+    const condition =
+      '#status = :running AND leaseToken = :observed AND leaseExpiresAt < :now AND ' +
+      (exhausted ? 'attempt >= maxAttempts' : 'attempt < maxAttempts');
+    const values: Values = { ':running': 'running', ':observed': input.observedLeaseToken, ':now': nowIso };
+    let update: string;
+    if (exhausted) {
+      update =
+        'SET #status = :failed, #tenantStatus = :ts, finishedAt = :now, expiresAt = :expiresAt, #error = :error ' +
+        'REMOVE leaseToken, leaseExpiresAt, activePk, activeSk';
+      Object.assign(values, {
+        ':failed': 'failed',
+        ':ts': `${input.tenantId}#failed`,
+        ':expiresAt': Math.floor(now.getTime() / 1000) + input.retentionDays * 86_400,
+        ':error': { code: 'lease_expired', message: `the worker stopped renewing its lease; gave up after ${current.attempt} attempts` },
+      });
+      Object.assign(names, { '#error': 'error' });
+    } else {
+      update =
+        'SET #status = :queued, #tenantStatus = :ts, queuedAt = :now, activePk = :activePk, activeSk = :now ' +
+        'REMOVE leaseToken, leaseExpiresAt, workerId';
+      Object.assign(values, { ':queued': 'queued', ':ts': `${input.tenantId}#queued`, ':activePk': activePk('queued', input.tier) });
+    }
+    const run = await this.transition(input, 'expire lease', update, condition, values, names);
+    if (exhausted) await this.ended(run);
+    return run;
+  }
+
+  /** queued → cancelled, at once. */
+  async cancelQueued(input: { tenantId: string; runId: string; reason?: string }): Promise<RunRecord> {
+    const now = this.clock.now();
+    const run = await this.transition(
+      input,
+      'cancel',
+      'SET #status = :cancelled, #tenantStatus = :ts, finishedAt = :now, cancelRequestedAt = :now, cancelReason = :reason, #error = :error ' +
+        'REMOVE activePk, activeSk',
+      '#status = :queued',
+      {
+        ':cancelled': 'cancelled',
+        ':queued': 'queued',
+        ':ts': `${input.tenantId}#cancelled`,
+        ':now': now.toISOString(),
+        ':reason': input.reason ?? 'cancelled by request',
+        ':error': { code: 'cancelled', message: input.reason ?? 'cancelled by request' },
+      },
+      { '#status': 'status', '#tenantStatus': 'tenantStatus', '#error': 'error' },
+    );
+    await this.ended(run);
+    return run;
+  }
+
+  /** Marks a running run for cancellation; its worker stops the agent and writes `cancelled`. */
+  async requestCancel(input: { tenantId: string; runId: string; reason?: string }): Promise<RunRecord> {
+    return this.transition(
+      input,
+      'request cancel',
+      'SET cancelRequestedAt = if_not_exists(cancelRequestedAt, :now), cancelReason = if_not_exists(cancelReason, :reason)',
+      '#status = :running',
+      { ':running': 'running', ':now': this.nowIso(), ':reason': input.reason ?? 'cancelled by request' },
+      { '#status': 'status' },
+    );
+  }
+
+  /**
+   * A run whose message was dead-lettered: → failed (`dead_lettered`), unless a live worker
+   * holds it (then its own terminal write settles it).
+   */
+  async failDeadLettered(input: { tenantId: string; runId: string; retentionDays: number; receiveCount?: number }): Promise<RunRecord> {
+    const now = this.clock.now();
+    const run = await this.transition(
+      input,
+      'fail dead-lettered',
+      'SET #status = :failed, #tenantStatus = :ts, finishedAt = :now, expiresAt = :expiresAt, #error = :error ' +
+        'REMOVE leaseToken, leaseExpiresAt, activePk, activeSk',
+      '#status = :queued OR (#status = :running AND leaseExpiresAt < :now)',
+      {
+        ':failed': 'failed',
+        ':queued': 'queued',
+        ':running': 'running',
+        ':ts': `${input.tenantId}#failed`,
+        ':now': now.toISOString(),
+        ':expiresAt': Math.floor(now.getTime() / 1000) + input.retentionDays * 86_400,
+        ':error': {
+          code: 'dead_lettered',
+          message: `no worker could settle this run's job${input.receiveCount ? ` after ${input.receiveCount} deliveries` : ''}`,
+        },
+      },
+      { '#status': 'status', '#tenantStatus': 'tenantStatus', '#error': 'error' },
+    );
+    await this.ended(run);
+    return run;
+  }
+
+  /** Records a promotion request or result; `expectStatus` guards against overwriting a newer one. */
+  async setPromotion(input: {
+    tenantId: string;
+    runId: string;
+    promotion: Promotion;
+    /** Write only if the current promotion is absent (undefined) or has this status. */
+    expectStatus?: Promotion['status'] | 'absent';
+  }): Promise<RunRecord> {
+    let condition = '#status = :succeeded';
+    const values: Values = { ':succeeded': 'succeeded', ':promotion': input.promotion };
+    if (input.expectStatus === 'absent') condition += ' AND attribute_not_exists(promotion)';
+    else if (input.expectStatus) {
+      condition += ' AND promotion.#pstatus = :expect';
+      values[':expect'] = input.expectStatus;
+    }
+    return this.transition(input, 'set promotion', 'SET promotion = :promotion', condition, values, {
+      '#status': 'status',
+      ...(input.expectStatus && input.expectStatus !== 'absent' ? { '#pstatus': 'status' } : {}),
+    });
+  }
+
+  /** Runs of one tier in one active status, oldest first (queue time or lease expiry), from the sparse index. */
+  async listActive(input: {
+    tier: TierName;
+    status: 'queued' | 'running';
+    /** Only entries whose sort time is before this. */
+    before?: Date;
+    limit?: number;
+    startKey?: Record<string, unknown>;
+  }): Promise<{ runs: RunRecord[]; lastKey?: Record<string, unknown> }> {
+    const values: Values = { ':pk': activePk(input.status, input.tier) };
+    let cond = 'activePk = :pk';
+    if (input.before) {
+      cond += ' AND activeSk < :before';
+      values[':before'] = input.before.toISOString();
+    }
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: RUN_INDEX.active,
+        KeyConditionExpression: cond,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: true,
+        Limit: input.limit ?? 100,
+        ...(input.startKey ? { ExclusiveStartKey: input.startKey } : {}),
+      }),
+    );
+    return {
+      runs: (out.Items ?? []).map((i) => RunRecord.parse(i)),
+      ...(out.LastEvaluatedKey ? { lastKey: out.LastEvaluatedKey } : {}),
+    };
+  }
+
+  /** Number of a tenant's runs in a status (Query with Select COUNT on the status index). */
+  async countByStatus(tenantId: string, status: RunStatus): Promise<number> {
+    let total = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: RUN_INDEX.byStatus,
+          KeyConditionExpression: 'tenantStatus = :ts',
+          ExpressionAttributeValues: { ':ts': `${tenantId}#${status}` },
+          Select: 'COUNT',
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      total += out.Count ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return total;
+  }
+
+  // --- internals ---
+
+  private nowIso(): string {
+    return this.clock.now().toISOString();
+  }
+
+  /** An update conditioned on the caller's lease (status running, same token); else LeaseLostError. */
+  private async fenced(
+    input: { tenantId: string; runId: string; leaseToken: string },
+    update: string,
+    values: Values,
+    names: Record<string, string> = {},
+  ): Promise<RunRecord> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { tenantId: input.tenantId, runId: input.runId },
+          UpdateExpression: `${update.replace(/^SET /, 'SET version = version + :one, ')}`,
+          ConditionExpression: '#fStatus = :fRunning AND leaseToken = :fToken',
+          ExpressionAttributeNames: { ...names, '#fStatus': 'status' },
+          ExpressionAttributeValues: { ...values, ':fRunning': 'running', ':fToken': input.leaseToken, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return RunRecord.parse(out.Attributes);
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      throw new LeaseLostError(input.runId, await this.get(input.tenantId, input.runId), { cause: err });
+    }
+  }
+
+  /** A conditional update that is not lease-fenced; a refused condition reports the current run. */
+  private async transition(
+    input: { tenantId: string; runId: string },
+    label: string,
+    update: string,
+    condition: string,
+    values: Values,
+    names: Record<string, string>,
+  ): Promise<RunRecord> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { tenantId: input.tenantId, runId: input.runId },
+          UpdateExpression: update.replace(/^SET /, 'SET version = version + :one, '),
+          ConditionExpression: `attribute_exists(runId) AND (${condition})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...values, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return RunRecord.parse(out.Attributes);
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      const current = await this.require(input.tenantId, input.runId);
+      throw new TransitionRefusedError(label, current, { cause: err });
+    }
+  }
+
+  private async ended(run: RunRecord): Promise<void> {
+    if (!this.onRunEnded) return;
+    try {
+      await this.onRunEnded(run);
+    } catch {
+      // Counters are corrected by the dispatcher's reconciler; a failed decrement must not fail the run.
+    }
+  }
+
+  private listSource(tenantId: string, query: ListRunsQuery) {
+    if (query.status) {
+      return { index: RUN_INDEX.byStatus, keyName: 'tenantStatus', keyValue: `${tenantId}#${query.status}`, keyAttrs: ['tenantId', 'runId', 'tenantStatus'] };
+    }
+    if (query.agent) {
+      return { index: RUN_INDEX.byAgent, keyName: 'tenantAgent', keyValue: `${tenantId}#${query.agent}`, keyAttrs: ['tenantId', 'runId', 'tenantAgent'] };
+    }
+    return { index: undefined, keyName: 'tenantId', keyValue: tenantId, keyAttrs: ['tenantId', 'runId'] };
+  }
+}
+
+function activePk(status: 'queued' | 'running', tier: TierName): string {
+  return `${status}#${tier}`;
+}
+
+function leaseRefusal(run: RunRecord, tier: TierName, now: Date): LeaseRefusedError['reason'] {
+  if (run.tier !== tier) return 'wrong_tier';
+  if (run.status !== 'queued' && run.status !== 'running') return 'terminal';
+  if (run.cancelRequestedAt) return 'cancel_requested';
+  if (run.status === 'running' && run.leaseExpiresAt && run.leaseExpiresAt >= now.toISOString()) return 'leased';
+  if (run.attempt >= run.maxAttempts) return 'attempts_exhausted';
+  return 'leased';
+}
+
+function pick(run: RunRecord, keys: readonly string[]): Record<string, unknown> {
+  const record = run as unknown as Record<string, unknown>;
+  return Object.fromEntries(keys.map((k) => [k, record[k]]));
+}
+
+function encodeCursor(tenantId: string, source: string, key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, t: tenantId, s: source, k: key })).toString('base64url');
+}
+
+function decodeCursor(cursor: string, tenantId: string, source: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch (err) {
+    throw new InvalidCursorError({ cause: err });
+  }
+  const c = parsed as { v?: unknown; t?: unknown; s?: unknown; k?: unknown };
+  // A cursor is bound to its tenant and its filter: anything else is refused, not reinterpreted.
+  if (c.v !== CURSOR_VERSION || c.t !== tenantId || c.s !== source || typeof c.k !== 'object' || c.k === null) {
+    throw new InvalidCursorError();
+  }
+  const key = c.k as Record<string, unknown>;
+  if (key.tenantId !== tenantId) throw new InvalidCursorError();
+  return key;
+}

@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { TierName } from '../tiers.js';
+
+/** The one status set (DESIGN.md). */
+export const RunStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const TERMINAL_STATUSES = ['succeeded', 'failed', 'timed_out', 'cancelled'] as const;
+export const TerminalStatus = z.enum(TERMINAL_STATUSES);
+export type TerminalStatus = z.infer<typeof TerminalStatus>;
+export const ACTIVE_STATUSES = ['queued', 'running'] as const;
+
+export function isTerminal(status: RunStatus): status is TerminalStatus {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+export const AgentName = z.enum(['claude', 'codex', 'gemini', 'aider', 'grok', 'shell']);
+export type AgentName = z.infer<typeof AgentName>;
+export const AGENT_NAMES: readonly AgentName[] = AgentName.options;
+
+/** Machine-readable reasons a run ended badly or was refused. */
+export const RunErrorCode = z.enum([
+  'agent_failed',
+  'timeout',
+  'cancelled',
+  'lease_expired',
+  'dead_lettered',
+  'clone_failed',
+  'agent_unavailable',
+  'missing_secret',
+  'invalid_job',
+  'internal',
+]);
+export type RunErrorCode = z.infer<typeof RunErrorCode>;
+
+export const RunError = z.object({ code: RunErrorCode, message: z.string().max(4000) });
+export type RunError = z.infer<typeof RunError>;
+
+export const Usage = z.object({
+  inputTokens: z.number().nonnegative().optional(),
+  outputTokens: z.number().nonnegative().optional(),
+  cacheReadTokens: z.number().nonnegative().optional(),
+  cacheWriteTokens: z.number().nonnegative().optional(),
+  costUsd: z.number().nonnegative().optional(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export const RunSummary = z.object({
+  durationMs: z.number().int().nonnegative(),
+  exitCode: z.number().int().nullable(),
+  filesChanged: z.number().int().nonnegative(),
+  insertions: z.number().int().nonnegative(),
+  deletions: z.number().int().nonnegative(),
+  committed: z.boolean().optional(),
+  finalMessage: z.string().max(20_000).optional(),
+  usage: Usage.optional(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const ArtifactName = z.enum(['log.txt', 'patch.diff', 'changes.bundle', 'summary.json', 'task.txt']);
+export type ArtifactName = z.infer<typeof ArtifactName>;
+
+export const ArtifactRef = z.object({
+  name: ArtifactName,
+  key: z.string(),
+  bytes: z.number().int().nonnegative(),
+});
+export type ArtifactRef = z.infer<typeof ArtifactRef>;
+
+export const PromotionStatus = z.enum(['pending', 'succeeded', 'failed']);
+export type PromotionStatus = z.infer<typeof PromotionStatus>;
+
+export const Promotion = z.object({
+  status: PromotionStatus,
+  requestedAt: z.string(),
+  finishedAt: z.string().optional(),
+  branch: z.string(),
+  base: z.string().optional(),
+  commitMessage: z.string().optional(),
+  createPullRequest: z.boolean().default(false),
+  title: z.string().optional(),
+  body: z.string().optional(),
+  commitSha: z.string().optional(),
+  pullRequestUrl: z.string().optional(),
+  error: RunError.optional(),
+});
+export type Promotion = z.infer<typeof Promotion>;
+
+export const Tags = z.record(z.string().min(1).max(64), z.string().max(256));
+export type Tags = z.infer<typeof Tags>;
+
+/** A run as stored in the runs table (index attributes included). Timestamps are ISO-8601 UTC. */
+export const RunRecord = z.object({
+  tenantId: z.string(),
+  runId: z.string(),
+  tier: TierName,
+  agent: AgentName,
+  model: z.string().optional(),
+  repo: z.string(),
+  ref: z.string().optional(),
+  /** The task text, or absent when it is stored in S3 under taskKey. */
+  task: z.string().optional(),
+  taskKey: z.string().optional(),
+  taskBytes: z.number().int().nonnegative(),
+  tags: Tags.optional(),
+  /** Tag pairs as `k=v` strings: what `list_runs` filters on. */
+  tagPairs: z.array(z.string()).optional(),
+  timeoutSeconds: z.number().int().positive(),
+  status: RunStatus,
+  attempt: z.number().int().nonnegative(),
+  maxAttempts: z.number().int().positive(),
+  idempotencyKey: z.string().optional(),
+  createdAt: z.string(),
+  queuedAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  workerId: z.string().optional(),
+  leaseToken: z.string().optional(),
+  leaseExpiresAt: z.string().optional(),
+  cancelRequestedAt: z.string().optional(),
+  cancelReason: z.string().optional(),
+  exitCode: z.number().int().nullable().optional(),
+  error: RunError.optional(),
+  logTail: z.string().optional(),
+  logChunks: z.number().int().nonnegative().optional(),
+  baseCommit: z.string().optional(),
+  summary: RunSummary.optional(),
+  artifacts: z.array(ArtifactRef).optional(),
+  promotion: Promotion.optional(),
+  /** Epoch seconds: DynamoDB TTL, set at the terminal transition. */
+  expiresAt: z.number().int().optional(),
+  // Index attributes (derived; written only by the run store).
+  tenantStatus: z.string(),
+  tenantAgent: z.string(),
+  activePk: z.string().optional(),
+  activeSk: z.string().optional(),
+  version: z.number().int().nonnegative(),
+});
+export type RunRecord = z.infer<typeof RunRecord>;
+
+/** What a client may see of a run: no lease internals, no index attributes. */
+export const PublicRun = RunRecord.omit({
+  leaseToken: true,
+  tenantStatus: true,
+  tenantAgent: true,
+  activePk: true,
+  activeSk: true,
+  tagPairs: true,
+  version: true,
+  taskKey: true,
+});
+export type PublicRun = z.infer<typeof PublicRun>;
+
+export function toPublicRun(run: RunRecord): PublicRun {
+  const { leaseToken, tenantStatus, tenantAgent, activePk, activeSk, tagPairs, version, taskKey, ...rest } = run;
+  void leaseToken, tenantStatus, tenantAgent, activePk, activeSk, tagPairs, version, taskKey;
+  return rest;
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+export const TierName = z.enum(['free', 'pro', 'enterprise']);
+export type TierName = z.infer<typeof TierName>;
+export const TIER_NAMES: readonly TierName[] = TierName.options;
+
+export const TierLimits = z
+  .object({
+    /** Queued + running runs one tenant may have at once. */
+    activeRunsPerTenant: z.number().int().positive(),
+    /** Runs one tenant may dispatch per UTC day; null is unlimited. */
+    runsPerDay: z.number().int().positive().nullable(),
+    /** Upper bound for a run's timeoutSeconds. */
+    maxTimeoutSeconds: z.number().int().positive(),
+    /** Timeout used when dispatch gives none (capped by maxTimeoutSeconds). */
+    defaultTimeoutSeconds: z.number().int().positive(),
+    /** Days a finished run and its artifacts are kept. */
+    retentionDays: z.number().int().positive(),
+    /** Worker count bounds for the tier's pool. */
+    minWorkers: z.number().int().nonnegative(),
+    maxWorkers: z.number().int().positive(),
+    /** Runs one worker process handles at once. */
+    runsPerWorker: z.number().int().positive(),
+    /** Run the tier's workers on Fargate Spot. */
+    spot: z.boolean(),
+  })
+  .refine((t) => t.minWorkers <= t.maxWorkers, { message: 'minWorkers must be ≤ maxWorkers' })
+  .refine((t) => t.defaultTimeoutSeconds <= t.maxTimeoutSeconds, {
+    message: 'defaultTimeoutSeconds must be ≤ maxTimeoutSeconds',
+  });
+export type TierLimits = z.infer<typeof TierLimits>;
+
+export const TierTable = z.record(TierName, TierLimits);
+export type TierTable = Record<TierName, TierLimits>;
+
+/** The defaults of DESIGN.md. */
+export const DEFAULT_TIERS: TierTable = {
+  free: {
+    activeRunsPerTenant: 1,
+    runsPerDay: 10,
+    maxTimeoutSeconds: 10 * 60,
+    defaultTimeoutSeconds: 10 * 60,
+    retentionDays: 7,
+    minWorkers: 0,
+    maxWorkers: 2,
+    runsPerWorker: 1,
+    spot: true,
+  },
+  pro: {
+    activeRunsPerTenant: 5,
+    runsPerDay: 500,
+    maxTimeoutSeconds: 60 * 60,
+    defaultTimeoutSeconds: 30 * 60,
+    retentionDays: 30,
+    minWorkers: 0,
+    maxWorkers: 10,
+    runsPerWorker: 1,
+    spot: false,
+  },
+  enterprise: {
+    activeRunsPerTenant: 25,
+    runsPerDay: null,
+    maxTimeoutSeconds: 6 * 60 * 60,
+    defaultTimeoutSeconds: 60 * 60,
+    retentionDays: 90,
+    minWorkers: 1,
+    maxWorkers: 50,
+    runsPerWorker: 1,
+    spot: false,
+  },
+};
+
+/** Partial per-tier overrides, e.g. from OUTPOST_TIERS (JSON). */
+export const TierOverrides = z.partialRecord(TierName, z.record(z.string(), z.unknown()));
+export type TierOverrides = z.infer<typeof TierOverrides>;
+
+/** The tier table with overrides applied; throws a ZodError naming the bad field. */
+export function resolveTiers(overrides: Partial<Record<TierName, Partial<TierLimits>>> = {}): TierTable {
+  const out = {} as TierTable;
+  for (const name of TIER_NAMES) {
+    out[name] = TierLimits.parse({ ...DEFAULT_TIERS[name], ...(overrides[name] ?? {}) });
+  }
+  return out;
+}
