@@ -92,3 +92,4 @@ export {
   type TierOverrides,
 } from './tiers.js';
 export { QuotaExceededError, UsageStore, type UsageStoreOptions } from './usage-store.js';
+export { FleetState, WorkerRegistry, type WorkerRegistryOptions } from './worker-registry.js';
