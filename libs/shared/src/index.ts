@@ -93,3 +93,4 @@ export {
 } from './tiers.js';
 export { QuotaExceededError, UsageStore, type UsageStoreOptions } from './usage-store.js';
 export { FleetState, WorkerRegistry, type WorkerRegistryOptions } from './worker-registry.js';
+export { openStores, type Stores } from './stores.js';

@@ -1,0 +1,41 @@
+import type { AwsClients } from './aws-clients.js';
+import type { Clock } from './clock.js';
+import type { BaseConfig } from './config.js';
+import { resourceNames, type ResourceNames } from './resources.js';
+import { RunStore } from './run-store.js';
+import { TenantStore } from './tenant-store.js';
+import { UsageStore } from './usage-store.js';
+import { WorkerRegistry } from './worker-registry.js';
+import { QueueDirectory } from './queues.js';
+
+export interface Stores {
+  names: ResourceNames;
+  runs: RunStore;
+  tenants: TenantStore;
+  usage: UsageStore;
+  workers: WorkerRegistry;
+  queues: QueueDirectory;
+}
+
+/**
+ * Every store over one set of clients, wired the same way in every service: a run that ends
+ * (whoever ends it) gives its tenant's active slot back.
+ */
+export function openStores(config: Pick<BaseConfig, 'prefix'>, clients: Pick<AwsClients, 'doc' | 'sqs'>, clock?: Clock): Stores {
+  const names = resourceNames(config.prefix);
+  const withClock = clock ? { clock } : {};
+  const usage = new UsageStore({ tableName: names.tables.usage, doc: clients.doc, ...withClock });
+  return {
+    names,
+    usage,
+    runs: new RunStore({
+      tableName: names.tables.runs,
+      doc: clients.doc,
+      ...withClock,
+      onRunEnded: (run) => usage.releaseActive(run.tenantId),
+    }),
+    tenants: new TenantStore({ tenantsTable: names.tables.tenants, apiKeysTable: names.tables.apiKeys, doc: clients.doc, ...withClock }),
+    workers: new WorkerRegistry({ tableName: names.tables.workers, doc: clients.doc, ...withClock }),
+    queues: new QueueDirectory(clients.sqs, config.prefix),
+  };
+}
