@@ -94,3 +94,4 @@ export {
 export { QuotaExceededError, UsageStore, type UsageStoreOptions } from './usage-store.js';
 export { FleetState, WorkerRegistry, type WorkerRegistryOptions } from './worker-registry.js';
 export { openStores, type Stores } from './stores.js';
+export { IdempotencyStore, type IdempotencyClaim, type IdempotencyStoreOptions } from './idempotency-store.js';
