@@ -21,7 +21,7 @@ import {
   type RunStatus,
   type RunSummary,
   type Tags,
-  type TerminalStatus,
+  TerminalStatus,
 } from './schemas/run.js';
 import type { TierName } from './tiers.js';
 
@@ -276,12 +276,19 @@ export class RunStore {
     if (input.logTail !== undefined) (sets.push('logTail = :logTail'), (values[':logTail'] = input.logTail));
     if (input.logChunks !== undefined) (sets.push('logChunks = :logChunks'), (values[':logChunks'] = input.logChunks));
     if (input.baseCommit !== undefined) (sets.push('baseCommit = :baseCommit'), (values[':baseCommit'] = input.baseCommit));
-    if (sets.length === 0) return this.require(input.tenantId, input.runId);
+    if (sets.length === 0) {
+      // Nothing to write, but the caller still learns whether it holds the lease.
+      const current = await this.get(input.tenantId, input.runId);
+      if (current?.status !== 'running' || current.leaseToken !== input.leaseToken) throw new LeaseLostError(input.runId, current);
+      return current;
+    }
     return this.fenced(input, `SET ${sets.join(', ')}`, values);
   }
 
   /** running → a terminal status, by the lease holder. */
   async finish(input: FinishInput): Promise<RunRecord> {
+    // Only a terminal status may be written here; anything else would corrupt the state machine.
+    TerminalStatus.parse(input.status);
     const now = this.clock.now();
     const values: Values = {
       ':status': input.status,
@@ -297,17 +304,15 @@ export class RunStore {
       ['artifacts', input.artifacts],
       ['logTail', input.logTail],
     ];
+    const names: Record<string, string> = { '#status': 'status', '#tenantStatus': 'tenantStatus' };
     for (const [name, value] of optional) {
       if (value === undefined) continue;
-      sets.push(`${name} = :${name}`);
+      // Placeholders for every field: `error` (and others) are DynamoDB reserved words.
+      sets.push(`#${name} = :${name}`);
+      names[`#${name}`] = name;
       values[`:${name}`] = value;
     }
-    const run = await this.fenced(
-      input,
-      `SET ${sets.join(', ')} REMOVE leaseToken, leaseExpiresAt, activePk, activeSk`,
-      values,
-      { '#status': 'status', '#tenantStatus': 'tenantStatus' },
-    );
+    const run = await this.fenced(input, `SET ${sets.join(', ')} REMOVE leaseToken, leaseExpiresAt, activePk, activeSk`, values, names);
     await this.ended(run);
     return run;
   }
@@ -378,13 +383,21 @@ export class RunStore {
   }
 
   /** queued → cancelled, at once. */
-  async cancelQueued(input: { tenantId: string; runId: string; reason?: string }): Promise<RunRecord> {
+  async cancelQueued(input: {
+    tenantId: string;
+    runId: string;
+    reason?: string;
+    /** Sets the TTL (expiresAt) like every other terminal transition; omitted: kept until deleted. */
+    retentionDays?: number;
+  }): Promise<RunRecord> {
     const now = this.clock.now();
+    const ttl = input.retentionDays !== undefined ? Math.floor(now.getTime() / 1000) + input.retentionDays * 86_400 : undefined;
     const run = await this.transition(
       input,
       'cancel',
-      'SET #status = :cancelled, #tenantStatus = :ts, finishedAt = :now, cancelRequestedAt = :now, cancelReason = :reason, #error = :error ' +
-        'REMOVE activePk, activeSk',
+      'SET #status = :cancelled, #tenantStatus = :ts, finishedAt = :now, cancelRequestedAt = :now, cancelReason = :reason, #error = :error' +
+        (ttl !== undefined ? ', expiresAt = :expiresAt' : '') +
+        ' REMOVE activePk, activeSk',
       '#status = :queued',
       {
         ':cancelled': 'cancelled',
@@ -393,6 +406,7 @@ export class RunStore {
         ':now': now.toISOString(),
         ':reason': input.reason ?? 'cancelled by request',
         ':error': { code: 'cancelled', message: input.reason ?? 'cancelled by request' },
+        ...(ttl !== undefined ? { ':expiresAt': ttl } : {}),
       },
       { '#status': 'status', '#tenantStatus': 'tenantStatus', '#error': 'error' },
     );
