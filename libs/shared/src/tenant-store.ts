@@ -15,6 +15,17 @@ export class TenantNotFoundError extends Error {
   }
 }
 
+/** No API key with that hash exists. */
+export class ApiKeyNotFoundError extends Error {
+  override readonly name = 'ApiKeyNotFoundError';
+  constructor(
+    readonly keyHash: string,
+    options?: ErrorOptions,
+  ) {
+    super('no such API key', options);
+  }
+}
+
 export interface TenantStoreOptions {
   tenantsTable: string;
   apiKeysTable: string;
@@ -109,7 +120,7 @@ export class TenantStore {
         ReturnValues: 'ALL_NEW',
       }),
     ).catch((err: unknown) => {
-      if (isConditionalCheckFailed(err)) throw new Error('no such API key', { cause: err });
+      if (isConditionalCheckFailed(err)) throw new ApiKeyNotFoundError(keyHash, { cause: err });
       throw err;
     });
     return ApiKeyRecord.parse(out.Attributes);

@@ -49,20 +49,40 @@ export class UsageStore {
 
   /** Gives back active slots (a run ended, or a dispatch failed after acquiring). Never goes below 0. */
   async releaseActive(tenantId: string, n = 1): Promise<void> {
-    try {
-      await this.opts.doc.send(
-        new UpdateCommand({
-          TableName: this.opts.tableName,
-          Key: { tenantId, counter: ACTIVE },
-          UpdateExpression: 'SET #count = #count - :n',
-          ConditionExpression: '#count >= :n',
-          ExpressionAttributeNames: { '#count': 'count' },
-          ExpressionAttributeValues: { ':n': n },
-        }),
-      );
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-      await this.setActive(tenantId, 0); // already below n: clamp at zero
+    const key = { tenantId, counter: ACTIVE };
+    // Either decrement (count >= n) or clamp to 0 (count < n), each conditional, so a concurrent
+    // acquire between the two is never overwritten by a blind put. Retries only while both race.
+    for (let i = 0; i < 5; i++) {
+      try {
+        await this.opts.doc.send(
+          new UpdateCommand({
+            TableName: this.opts.tableName,
+            Key: key,
+            UpdateExpression: 'SET #count = #count - :n',
+            ConditionExpression: '#count >= :n',
+            ExpressionAttributeNames: { '#count': 'count' },
+            ExpressionAttributeValues: { ':n': n },
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!isConditionalCheckFailed(err)) throw err;
+      }
+      try {
+        await this.opts.doc.send(
+          new UpdateCommand({
+            TableName: this.opts.tableName,
+            Key: key,
+            UpdateExpression: 'SET #count = :zero',
+            ConditionExpression: 'attribute_not_exists(#count) OR #count < :n',
+            ExpressionAttributeNames: { '#count': 'count' },
+            ExpressionAttributeValues: { ':n': n, ':zero': 0 },
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!isConditionalCheckFailed(err)) throw err;
+      }
     }
   }
 
