@@ -74,11 +74,28 @@ export const DEFAULT_TIERS: TierTable = {
 export const TierOverrides = z.partialRecord(TierName, z.record(z.string(), z.unknown()));
 export type TierOverrides = z.infer<typeof TierOverrides>;
 
-/** The tier table with overrides applied; throws a ZodError naming the bad field. */
+/** The tier table with overrides applied; throws a ZodError whose paths name the tier and field. */
 export function resolveTiers(overrides: Partial<Record<TierName, Partial<TierLimits>>> = {}): TierTable {
   const out = {} as TierTable;
+  const issues: z.core.$ZodIssue[] = [];
   for (const name of TIER_NAMES) {
-    out[name] = TierLimits.parse({ ...DEFAULT_TIERS[name], ...(overrides[name] ?? {}) });
+    const override = (overrides[name] ?? {}) as Record<string, unknown>;
+    // A misspelt field would otherwise be dropped silently and the default kept.
+    const unknown = Object.keys(override).filter((k) => !(k in DEFAULT_TIERS[name]));
+    if (unknown.length > 0) {
+      issues.push({
+        code: 'unrecognized_keys',
+        keys: unknown,
+        path: [name],
+        input: override,
+        message: `unknown field ${unknown.join(', ')}; allowed: ${Object.keys(DEFAULT_TIERS[name]).join(', ')}`,
+      } as z.core.$ZodIssue);
+      continue;
+    }
+    const result = TierLimits.safeParse({ ...DEFAULT_TIERS[name], ...override });
+    if (result.success) out[name] = result.data;
+    else issues.push(...result.error.issues.map((i) => ({ ...i, path: [name, ...i.path] })));
   }
+  if (issues.length > 0) throw new z.ZodError(issues);
   return out;
 }
