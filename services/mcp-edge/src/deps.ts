@@ -1,0 +1,19 @@
+import type { AwsClients, BaseConfig, Clock, IdempotencyStore, Logger, Stores } from '@outpost/shared';
+import type { TenantContext } from './auth.js';
+
+/** What every tool needs, shared by all requests of one edge process. */
+export interface EdgeDeps {
+  config: Pick<BaseConfig, 'mode' | 'tiers' | 'maxAttempts'>;
+  clients: Pick<AwsClients, 'sqs' | 's3'>;
+  stores: Stores;
+  idempotency: IdempotencyStore;
+  logger: Logger;
+  clock: Clock;
+  /** Aborted when the edge shuts down: long waits return early with what they have. */
+  shutdown: AbortSignal;
+}
+
+/** The deps of one call: the shared ones plus the authenticated tenant. */
+export interface ToolDeps extends EdgeDeps {
+  tenant: TenantContext;
+}

@@ -1,0 +1,234 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  artifactKeys,
+  newRunId,
+  QuotaExceededError,
+  runLogger,
+  sendJob,
+  sha256Hex,
+  type AgentName,
+  type IdempotencyRecord,
+  type RunRecord,
+  type RunStatus,
+  type Tags,
+  type TierName,
+} from '@outpost/shared';
+import type { ToolDeps } from './deps.js';
+import { checkRepo } from './repo.js';
+import { ToolRefusal } from './tools/results.js';
+
+/** Tasks larger than this (UTF-8 bytes) are stored in S3 and the run keeps only their key. */
+export const INLINE_TASK_MAX_BYTES = 8 * 1024;
+/** How long a duplicate dispatch waits for the winner's runs to appear. */
+const REPLAY_WAIT_MS = 15_000;
+const REPLAY_POLL_MS = 100;
+
+export interface DispatchInput {
+  agent?: AgentName | undefined;
+  agents?: AgentName[] | undefined;
+  task: string;
+  repo: string;
+  ref?: string | undefined;
+  model?: string | undefined;
+  timeoutSeconds?: number | undefined;
+  idempotencyKey?: string | undefined;
+  tags?: Tags | undefined;
+}
+
+export interface DispatchedRun {
+  runId: string;
+  agent: AgentName;
+  status: RunStatus;
+  tier: TierName;
+  createdAt: string;
+}
+
+export interface DispatchResult {
+  runs: DispatchedRun[];
+  /** True when an earlier dispatch with the same idempotency key answered this one. */
+  replayed: boolean;
+}
+
+/**
+ * dispatch: idempotency record first (conditional put), then admission, then the runs, then one
+ * job message per run. A refusal gives back whatever it took, so a retry starts clean.
+ */
+export async function dispatch(deps: ToolDeps, input: DispatchInput): Promise<DispatchResult> {
+  const plan = validate(deps, input);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const runIds = plan.agents.map(() => newRunId(deps.clock.now().getTime()));
+    if (!plan.idempotencyKey) return { runs: await admitAndCreate(deps, plan, runIds, undefined), replayed: false };
+    const claim = await deps.idempotency.claim({
+      tenantId: deps.tenant.tenantId,
+      key: plan.idempotencyKey,
+      runIds,
+      requestHash: plan.requestHash,
+    });
+    if (claim.claimed) return { runs: await admitAndCreate(deps, plan, runIds, claim.record), replayed: false };
+    if (claim.record.requestHash !== plan.requestHash) {
+      throw new ToolRefusal(
+        `idempotencyKey ${JSON.stringify(plan.idempotencyKey)} was already used in the last 24 h for a different request ` +
+          `(runs ${claim.record.runIds.join(', ')}); send the identical request to get those runs, or use a new key`,
+      );
+    }
+    const runs = await awaitReplay(deps, claim.record);
+    if (runs) return { runs, replayed: true };
+    // The first dispatch was refused and gave its key back: go again as a fresh request.
+  }
+  throw new ToolRefusal('another dispatch with this idempotencyKey is still in progress; retry in a few seconds');
+}
+
+interface Plan {
+  agents: AgentName[];
+  task: string;
+  repo: string;
+  ref?: string | undefined;
+  model?: string | undefined;
+  timeoutSeconds: number;
+  idempotencyKey?: string | undefined;
+  tags?: Tags | undefined;
+  requestHash: string;
+}
+
+function validate(deps: ToolDeps, input: DispatchInput): Plan {
+  const { tier } = deps.tenant;
+  const limits = deps.config.tiers[tier];
+  if (input.agent && input.agents) throw new ToolRefusal('pass either agent or agents, not both');
+  const agents = input.agents ?? (input.agent ? [input.agent] : []);
+  if (agents.length === 0) throw new ToolRefusal('pass agent (one run) or agents (fan-out, up to 5 runs)');
+  if (agents.length > 5) throw new ToolRefusal(`agents lists ${agents.length} agents; fan-out is at most 5`);
+  if (new Set(agents).size !== agents.length) throw new ToolRefusal('agents lists an agent twice; name each agent once');
+  if (input.task.trim().length === 0) throw new ToolRefusal('task is blank; describe what the agent should do');
+  const repo = checkRepo(input.repo, deps.config.mode);
+  if (!repo.ok) throw new ToolRefusal(repo.message);
+  if (input.ref !== undefined && (input.ref.startsWith('-') || input.ref.includes('::') || /[\s\0~^:?*[\\]/.test(input.ref))) {
+    throw new ToolRefusal(`ref ${JSON.stringify(input.ref)} is not a valid branch, tag or commit name`);
+  }
+  const timeoutSeconds = input.timeoutSeconds ?? Math.min(limits.defaultTimeoutSeconds, limits.maxTimeoutSeconds);
+  if (timeoutSeconds > limits.maxTimeoutSeconds) {
+    throw new ToolRefusal(
+      `timeoutSeconds ${timeoutSeconds} is over your tier's (${tier}) maximum of ${limits.maxTimeoutSeconds}; pass ${limits.maxTimeoutSeconds} or less`,
+    );
+  }
+  if (input.tags && Object.keys(input.tags).length > 10) {
+    throw new ToolRefusal(`tags has ${Object.keys(input.tags).length} entries; at most 10 are allowed`);
+  }
+  if (input.tags && Object.entries(input.tags).some(([k, v]) => k.includes('=') || v.includes('='))) {
+    throw new ToolRefusal('tag keys and values must not contain "="; list_runs filters on key=value');
+  }
+  const sortedTags = input.tags ? Object.fromEntries(Object.entries(input.tags).sort(([a], [b]) => (a < b ? -1 : 1))) : undefined;
+  const requestHash = sha256Hex(
+    JSON.stringify({ agents, task: input.task, repo: repo.repo, ref: input.ref, model: input.model, timeoutSeconds, tags: sortedTags }),
+  );
+  return {
+    agents,
+    task: input.task,
+    repo: repo.repo,
+    ref: input.ref,
+    model: input.model,
+    timeoutSeconds,
+    idempotencyKey: input.idempotencyKey,
+    tags: input.tags,
+    requestHash,
+  };
+}
+
+async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], claimed: IdempotencyRecord | undefined): Promise<DispatchedRun[]> {
+  const { tenantId, tier } = deps.tenant;
+  const limits = deps.config.tiers[tier];
+  const n = runIds.length;
+  const giveBackKey = async () => {
+    if (claimed) await deps.idempotency.release(claimed);
+  };
+  try {
+    await deps.stores.usage.acquireActive(tenantId, n, limits.activeRunsPerTenant);
+  } catch (err) {
+    await giveBackKey();
+    throw quotaRefusal(err, tier);
+  }
+  try {
+    await deps.stores.usage.acquireDaily(tenantId, n, limits.runsPerDay);
+  } catch (err) {
+    await deps.stores.usage.releaseActive(tenantId, n);
+    await giveBackKey();
+    throw quotaRefusal(err, tier);
+  }
+
+  const created: RunRecord[] = [];
+  try {
+    const taskBytes = Buffer.byteLength(plan.task, 'utf8');
+    for (const [i, runId] of runIds.entries()) {
+      const agent = plan.agents[i] as AgentName;
+      let taskKey: string | undefined;
+      if (taskBytes > INLINE_TASK_MAX_BYTES) {
+        taskKey = artifactKeys.artifact(tenantId, runId, 'task.txt');
+        await deps.clients.s3.send(
+          new PutObjectCommand({ Bucket: deps.stores.names.bucket, Key: taskKey, Body: plan.task, ContentType: 'text/plain; charset=utf-8' }),
+        );
+      }
+      created.push(
+        await deps.stores.runs.create({
+          tenantId,
+          runId,
+          tier,
+          agent,
+          repo: plan.repo,
+          taskBytes,
+          timeoutSeconds: plan.timeoutSeconds,
+          maxAttempts: deps.config.maxAttempts,
+          ...(taskKey ? { taskKey } : { task: plan.task }),
+          ...(plan.model ? { model: plan.model } : {}),
+          ...(plan.ref ? { ref: plan.ref } : {}),
+          ...(plan.tags && Object.keys(plan.tags).length > 0 ? { tags: plan.tags } : {}),
+          ...(plan.idempotencyKey ? { idempotencyKey: plan.idempotencyKey } : {}),
+        }),
+      );
+    }
+  } catch (err) {
+    // Slots of runs that were never written go back; written runs keep theirs until they end.
+    const missing = n - created.length;
+    await deps.stores.usage.releaseActive(tenantId, missing).catch(() => {});
+    await deps.stores.usage.releaseDaily(tenantId, missing).catch(() => {});
+    if (created.length === 0) await giveBackKey().catch(() => {});
+    throw err;
+  }
+
+  for (const run of created) {
+    const log = runLogger(deps.logger, run);
+    try {
+      await sendJob(deps.clients.sqs, deps.stores.queues, { tier, tenantId, runId: run.runId });
+      log.info({ agent: run.agent, tier }, 'run dispatched');
+    } catch (err) {
+      // The run is stored and queued: the dispatcher re-sends queued runs that sat with no lease.
+      log.error({ err }, 'run stored but its job message could not be sent; the dispatcher will re-send it');
+    }
+  }
+  return created.map(toDispatched);
+}
+
+/** The runs of an earlier identical dispatch, once they all exist; undefined if its key was given back. */
+async function awaitReplay(deps: ToolDeps, record: IdempotencyRecord): Promise<DispatchedRun[] | undefined> {
+  const deadline = Date.now() + REPLAY_WAIT_MS;
+  for (;;) {
+    const runs = await Promise.all(record.runIds.map((id) => deps.stores.runs.get(deps.tenant.tenantId, id)));
+    if (runs.every((r): r is RunRecord => r !== undefined)) return runs.map(toDispatched);
+    const current = await deps.idempotency.get(deps.tenant.tenantId, record.key);
+    if (!current || current.runIds.join() !== record.runIds.join()) return undefined;
+    if (Date.now() > deadline) {
+      throw new ToolRefusal('another dispatch with this idempotencyKey is still in progress; retry in a few seconds');
+    }
+    await new Promise((r) => setTimeout(r, REPLAY_POLL_MS));
+  }
+}
+
+function toDispatched(run: RunRecord): DispatchedRun {
+  return { runId: run.runId, agent: run.agent, status: run.status, tier: run.tier, createdAt: run.createdAt };
+}
+
+function quotaRefusal(err: unknown, tier: TierName): unknown {
+  if (!(err instanceof QuotaExceededError)) return err;
+  const resets =
+    err.resetsAt === null ? 'a slot frees when one of your queued or running runs ends (or is cancelled)' : `the count resets at ${err.resetsAt}`;
+  const name = err.limit === 'activeRuns' ? 'activeRunsPerTenant' : 'runsPerDay';
+  return new ToolRefusal(`${err.message}. Limit ${name} = ${err.max} for tier ${tier}; current count ${err.used}; ${resets}.`);
+}

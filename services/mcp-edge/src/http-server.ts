@@ -1,0 +1,222 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  createAwsClients,
+  IdempotencyStore,
+  openStores,
+  silentLogger,
+  systemClock,
+  type AwsClients,
+  type BaseConfig,
+  type Clock,
+  type Logger,
+} from '@outpost/shared';
+import { Authenticator } from './auth.js';
+import type { EdgeDeps } from './deps.js';
+import { createMcpServer } from './mcp-server.js';
+import { TOOLS, type ToolRegistrar } from './tools/index.js';
+
+/** Largest request body accepted on /mcp (a 50,000-character task is at most ~200 KB of UTF-8). */
+const MAX_BODY_BYTES = 1024 * 1024;
+const READY_TIMEOUT_MS = 2_000;
+
+export interface EdgeOptions {
+  config: BaseConfig & { port: number; host: string; authCacheMs?: number };
+  /** @default clients built from config (and destroyed on close) */
+  clients?: AwsClients;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** @default systemClock */
+  clock?: Clock;
+  /** Tools to serve. @default TOOLS */
+  tools?: readonly ToolRegistrar[];
+}
+
+export interface Edge {
+  server: Server;
+  port: number;
+  /** `http://host:port` */
+  url: string;
+  deps: EdgeDeps;
+  authenticator: Authenticator;
+  /** Stops accepting, lets in-flight calls finish (up to graceMs), then closes every connection. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * The edge's HTTP server: `/mcp` (MCP Streamable HTTP, stateless: a fresh McpServer and
+ * transport per request, so any edge instance can answer any call), `/healthz`, `/readyz`.
+ */
+export async function startEdge(options: EdgeOptions): Promise<Edge> {
+  const { config } = options;
+  const ownClients = !options.clients;
+  const clients = options.clients ?? createAwsClients(config);
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const stores = openStores(config, clients, clock);
+  const shutdown = new AbortController();
+  const deps: EdgeDeps = {
+    config,
+    clients,
+    stores,
+    idempotency: new IdempotencyStore({ tableName: stores.names.tables.idempotency, doc: clients.doc, clock }),
+    logger,
+    clock,
+    shutdown: shutdown.signal,
+  };
+  const authenticator = new Authenticator({ tenants: stores.tenants, ttlMs: config.authCacheMs ?? 15_000, clock });
+  const tools = options.tools ?? TOOLS;
+  let inflight = 0;
+  let drained: (() => void) | undefined;
+
+  const handleMcp = async (req: IncomingMessage, res: ServerResponse) => {
+    if (shutdown.signal.aborted) return sendJson(res, 503, { error: 'shutting down' }, { Connection: 'close' });
+    const tenant = await authenticator.fromHeader(req.headers.authorization);
+    if (!tenant) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Bearer realm="outpost"', 'Content-Length': '0' });
+      res.end();
+      return;
+    }
+    if (req.method !== 'POST') {
+      // Stateless: no standalone SSE stream (GET) and no session to delete (DELETE).
+      return sendJson(res, 405, { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null }, { Allow: 'POST' });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(req, MAX_BODY_BYTES));
+    } catch (err) {
+      const tooLarge = err instanceof BodyTooLargeError;
+      return sendJson(res, tooLarge ? 413 : 400, {
+        jsonrpc: '2.0',
+        error: { code: -32700, message: tooLarge ? 'Request body too large' : 'Parse error' },
+        id: null,
+      });
+    }
+    const server = createMcpServer({ ...deps, tenant, logger: logger.child({ tenantId: tenant.tenantId }) }, tools);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  };
+
+  const handleReady = async (res: ServerResponse) => {
+    const check = async (name: string, probe: () => Promise<unknown>) => {
+      try {
+        await withTimeout(probe(), READY_TIMEOUT_MS);
+        return [name, 'ok'] as const;
+      } catch (err) {
+        logger.warn({ err, dependency: name }, 'readiness check failed');
+        return [name, 'unreachable'] as const;
+      }
+    };
+    const results = Object.fromEntries(
+      await Promise.all([
+        check('dynamodb', () => clients.doc.send(new GetCommand({ TableName: stores.names.tables.tenants, Key: { tenantId: '#readyz' } }))),
+        check('sqs', async () =>
+          clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: await stores.queues.jobsUrl('free'), AttributeNames: ['QueueArn'] })),
+        ),
+      ]),
+    );
+    const ready = Object.values(results).every((v) => v === 'ok') && !shutdown.signal.aborted;
+    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ...results });
+  };
+
+  const server = createServer((req, res) => {
+    inflight++;
+    const started = Date.now();
+    res.on('close', () => {
+      inflight--;
+      logger.debug({ method: req.method, path: req.url, status: res.statusCode, ms: Date.now() - started }, 'request');
+      if (inflight === 0) drained?.();
+    });
+    const path = (req.url ?? '/').split('?')[0];
+    const route = async () => {
+      switch (path) {
+        case '/mcp':
+          return handleMcp(req, res);
+        case '/healthz':
+          return sendJson(res, 200, { status: 'ok' });
+        case '/readyz':
+          return handleReady(res);
+        default:
+          return sendJson(res, 404, { error: 'not found' });
+      }
+    };
+    route().catch((err: unknown) => {
+      logger.error({ err, path }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', error: { code: -32603, message: 'Internal server error' }, id: null });
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  logger.info({ port, host: config.host }, 'mcp-edge listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = 30_000) => {
+    closing ??= (async () => {
+      shutdown.abort(); // long waits return now with what they have
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inflight > 0) {
+        await Promise.race([new Promise<void>((resolve) => (drained = resolve)), new Promise((r) => setTimeout(r, graceMs).unref())]);
+      }
+      server.closeAllConnections();
+      await stopped;
+      if (ownClients) clients.destroy();
+      logger.info({}, 'mcp-edge stopped');
+    })();
+    return closing;
+  };
+  return { server, port, url: `http://${host}:${port}`, deps, authenticator, close };
+}
+
+class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError';
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        reject(new BodyTooLargeError());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+}

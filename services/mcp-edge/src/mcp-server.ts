@@ -1,0 +1,17 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolDeps } from './deps.js';
+import { TOOLS, type ToolRegistrar } from './tools/index.js';
+
+export const SERVER_INFO = { name: 'outpost', version: '0.1.0' } as const;
+
+const INSTRUCTIONS =
+  'Outpost runs coding tasks on a fleet of headless coding agents. dispatch queues a task against a repository ' +
+  'and returns run ids at once; wait_for_run follows a run to its end; get_run shows its log, summary and ' +
+  'artifact links; list_runs and cancel_run manage runs; fleet_status shows capacity and your limits.';
+
+/** A fresh MCP server for one tenant (stateless HTTP: one per request; stdio: one per process). */
+export function createMcpServer(deps: ToolDeps, tools: readonly ToolRegistrar[] = TOOLS): McpServer {
+  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+  for (const register of tools) register(server, deps);
+  return server;
+}

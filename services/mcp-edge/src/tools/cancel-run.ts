@@ -1,0 +1,64 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { RunStatus, TransitionRefusedError, isTerminal, type RunRecord } from '@outpost/shared';
+import type { ToolDeps } from '../deps.js';
+import { guarded, ok, refuse } from './results.js';
+import { notFoundMessage, RunIdArg, RunView, toRunView } from './run-view.js';
+
+export const CancelRunInputShape = {
+  runId: RunIdArg,
+  reason: z.string().max(500).optional().describe('Why, kept on the run.'),
+};
+
+export const CancelRunOutputShape = {
+  run: RunView,
+  outcome: z
+    .enum(['cancelled', 'cancel_requested', 'already_ended'])
+    .describe('cancelled: it was queued and is now cancelled; cancel_requested: its worker is stopping the agent; already_ended: nothing changed.'),
+  status: RunStatus,
+};
+
+/** `cancel_run`: queued → cancelled now; running → cancel requested; ended → unchanged. */
+export function registerCancelRun(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    'cancel_run',
+    {
+      title: 'Cancel a run',
+      description:
+        'Cancel a run. A queued run is cancelled at once; a running one has its agent stopped by the worker ' +
+        '(use wait_for_run to see it end); a run that already ended is left unchanged and the result says so.',
+      inputSchema: CancelRunInputShape,
+      outputSchema: CancelRunOutputShape,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    ({ runId, reason }) =>
+      guarded(deps.logger, 'cancel_run', async () => {
+        const { tenantId } = deps.tenant;
+        let run = await deps.stores.runs.get(tenantId, runId);
+        if (!run) return refuse(notFoundMessage(runId));
+        const input = { tenantId, runId, ...(reason ? { reason } : {}) };
+        // A run can move between our read and our write; two rounds cover queued → running.
+        for (let round = 0; round < 3; round++) {
+          if (isTerminal(run.status)) return result(run, 'already_ended');
+          try {
+            if (run.status === 'queued') return result(await deps.stores.runs.cancelQueued(input), 'cancelled');
+            return result(await deps.stores.runs.requestCancel(input), 'cancel_requested');
+          } catch (err) {
+            if (!(err instanceof TransitionRefusedError)) throw err;
+            run = err.current;
+          }
+        }
+        return result(run, isTerminal(run.status) ? 'already_ended' : 'cancel_requested');
+      }),
+  );
+}
+
+function result(run: RunRecord, outcome: 'cancelled' | 'cancel_requested' | 'already_ended') {
+  const text =
+    outcome === 'cancelled'
+      ? `${run.runId} was queued and is now cancelled.`
+      : outcome === 'cancel_requested'
+        ? `${run.runId} is running; cancellation requested, its worker stops the agent shortly.`
+        : `${run.runId} had already ended (${run.status}); nothing changed.`;
+  return ok({ run: toRunView(run), outcome, status: run.status }, text);
+}

@@ -1,0 +1,79 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { AgentName, RunStatus, TierName } from '@outpost/shared';
+import { dispatch } from '../dispatch.js';
+import type { ToolDeps } from '../deps.js';
+import { guarded, ok } from './results.js';
+
+export const DispatchInputShape = {
+  agent: AgentName.optional().describe('The coding agent for a single run. Use this or `agents`.'),
+  agents: z
+    .array(AgentName)
+    .min(1)
+    .max(5, 'fan-out is at most 5 agents')
+    .optional()
+    .describe('Fan-out: one run per agent on the same task (at most 5). Use this or `agent`.'),
+  task: z
+    .string()
+    .min(1, 'task is empty; describe what the agent should do')
+    .max(50_000, 'task is over 50,000 characters; shorten it or point the agent at a file in the repo')
+    .describe('What the agent should do, as you would tell a colleague. Up to 50,000 characters.'),
+  repo: z
+    .string()
+    .min(1)
+    .max(2048)
+    .describe('Repository to work in: an https git URL or GitHub `owner/name` (local mode also accepts an absolute path or file:// URL).'),
+  ref: z.string().min(1).max(255).optional().describe('Branch, tag or commit to start from. Default: the repository default branch.'),
+  model: z.string().min(1).max(100).optional().describe('Model for the agent, if it should not use its default.'),
+  timeoutSeconds: z.number().int().positive().optional().describe("Stop the agent after this long. Default and maximum depend on the tenant's tier."),
+  idempotencyKey: z
+    .string()
+    .min(1)
+    .max(128, 'idempotencyKey is over 128 characters')
+    .optional()
+    .describe('Retry safety: the same key with the same request within 24 h returns the same runs and starts nothing new.'),
+  tags: z
+    .record(z.string().min(1).max(64), z.string().max(256))
+    .optional()
+    .describe('Up to 10 string key/value pairs to find runs later (list_runs tag filter `key=value`).'),
+};
+
+export const DispatchedRunShape = z.object({
+  runId: z.string(),
+  agent: AgentName,
+  status: RunStatus,
+  tier: TierName,
+  createdAt: z.string(),
+});
+
+export const DispatchOutputShape = {
+  runs: z.array(DispatchedRunShape),
+  replayed: z.boolean().describe('True when an earlier dispatch with the same idempotencyKey answered.'),
+};
+
+/** `dispatch`: queue a coding task for one agent or several. */
+export function registerDispatch(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    'dispatch',
+    {
+      title: 'Dispatch a coding task',
+      description:
+        'Hand a coding task to a headless coding agent (claude, codex, gemini, aider, grok, or shell for a shell script) ' +
+        'working in a fresh clone of a repository. Returns at once with queued run ids; follow up with wait_for_run or ' +
+        'get_run. Pass `agents` to try the same task with several agents in parallel. Pass an idempotencyKey when you ' +
+        'might retry, so a retry never starts duplicate runs.',
+      inputSchema: DispatchInputShape,
+      outputSchema: DispatchOutputShape,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    },
+    (input) =>
+      guarded(deps.logger, 'dispatch', async () => {
+        const result = await dispatch(deps, input);
+        const ids = result.runs.map((r) => `${r.runId} (${r.agent})`).join(', ');
+        const text = result.replayed
+          ? `Same idempotencyKey as an earlier dispatch: returning its runs ${ids}; nothing new was queued.`
+          : `Queued ${result.runs.length === 1 ? 'run' : `${result.runs.length} runs`} ${ids} on tier ${deps.tenant.tier}. Use wait_for_run or get_run to follow.`;
+        return ok({ runs: result.runs, replayed: result.replayed }, text);
+      }),
+  );
+}

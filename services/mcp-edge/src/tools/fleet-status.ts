@@ -1,0 +1,132 @@
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { AgentName, TIER_NAMES, TierName, type WorkerHeartbeat } from '@outpost/shared';
+import type { ToolDeps } from '../deps.js';
+import { guarded, ok } from './results.js';
+
+export const TierStatus = z.object({
+  tier: TierName,
+  queue: z.object({
+    visible: z.number().int().nonnegative().describe('Jobs waiting for a worker.'),
+    inFlight: z.number().int().nonnegative().describe('Jobs a worker has taken.'),
+    deadLetter: z.number().int().nonnegative().describe('Jobs no worker could settle.'),
+  }),
+  workers: z.object({
+    desired: z.number().int().nonnegative(),
+    running: z.number().int().nonnegative(),
+    pending: z.number().int().nonnegative(),
+    busy: z.number().int().nonnegative(),
+    idle: z.number().int().nonnegative(),
+    draining: z.number().int().nonnegative(),
+    source: z.enum(['ecs', 'local', 'heartbeats']).describe('Where desired/running come from: the dispatcher (ecs/local) or live heartbeats.'),
+  }),
+  oldestQueuedAgeSeconds: z.number().nonnegative().nullable().describe('Age of the oldest queued run of the tier; null when none is queued.'),
+});
+
+export const FleetStatusOutputShape = {
+  tiers: z.array(TierStatus),
+  agentsAvailable: z.array(AgentName).describe('Agents some live worker found and can run.'),
+  usage: z.object({
+    tier: TierName,
+    activeRuns: z.object({ used: z.number().int(), limit: z.number().int() }),
+    runsToday: z.object({ used: z.number().int(), limit: z.number().int().nullable(), resetsAt: z.string() }),
+    maxTimeoutSeconds: z.number().int(),
+  }),
+};
+
+/** `fleet_status`: queues, workers, available agents and the caller's own usage. Names no other tenant. */
+export function registerFleetStatus(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    'fleet_status',
+    {
+      title: 'Fleet status',
+      description:
+        'Health of the worker fleet: per tier, queued and in-flight jobs, dead letters, workers (desired, running, ' +
+        'busy, idle), age of the oldest queued run; which agents are available; and your own usage against your ' +
+        "tier's limits (active runs, runs today). Call it before a large fan-out or when runs stay queued.",
+      inputSchema: {},
+      outputSchema: FleetStatusOutputShape,
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    () =>
+      guarded(deps.logger, 'fleet_status', async () => {
+        const perTier = await Promise.all(TIER_NAMES.map((tier) => tierStatus(deps, tier)));
+        const agents = new Set<AgentName>();
+        for (const { live } of perTier) for (const hb of live) for (const a of hb.agents) agents.add(a);
+        const usage = await ownUsage(deps);
+        const tiers = perTier.map((t) => t.status);
+        const text = [
+          ...tiers.map(
+            (t) =>
+              `${t.tier}: ${t.queue.visible} queued, ${t.queue.inFlight} in flight, ${t.queue.deadLetter} dead-lettered; ` +
+              `workers ${t.workers.running}/${t.workers.desired} running (${t.workers.busy} busy, ${t.workers.idle} idle)` +
+              (t.oldestQueuedAgeSeconds !== null ? `; oldest queued ${Math.round(t.oldestQueuedAgeSeconds)}s` : ''),
+          ),
+          `agents available: ${[...agents].sort().join(', ') || 'none (no live worker)'}`,
+          `your usage (${usage.tier}): ${usage.activeRuns.used}/${usage.activeRuns.limit} active, ` +
+            `${usage.runsToday.used}/${usage.runsToday.limit ?? '∞'} today (resets ${usage.runsToday.resetsAt})`,
+        ].join('\n');
+        return ok({ tiers, agentsAvailable: [...agents].sort(), usage }, text);
+      }),
+  );
+}
+
+async function tierStatus(deps: ToolDeps, tier: TierName): Promise<{ status: z.infer<typeof TierStatus>; live: WorkerHeartbeat[] }> {
+  const [jobs, dlq, fleet, live, oldest] = await Promise.all([
+    queueCounts(deps, await deps.stores.queues.jobsUrl(tier)),
+    queueCounts(deps, await deps.stores.queues.dlqUrl(tier)),
+    deps.stores.workers.getFleetState(tier),
+    deps.stores.workers.listLive(tier),
+    deps.stores.runs.listActive({ tier, status: 'queued', limit: 1 }),
+  ]);
+  const busy = live.filter((w) => w.state === 'busy' || (w.state !== 'draining' && w.currentRuns.length > 0)).length;
+  const draining = live.filter((w) => w.state === 'draining').length;
+  const oldestRun = oldest.runs[0];
+  const oldestAge = oldestRun ? Math.max(0, (deps.clock.now().getTime() - Date.parse(oldestRun.queuedAt)) / 1000) : null;
+  return {
+    live,
+    status: {
+      tier,
+      queue: { visible: jobs.visible, inFlight: jobs.inFlight, deadLetter: dlq.visible + dlq.inFlight },
+      workers: {
+        desired: fleet?.desired ?? live.length,
+        running: fleet?.running ?? live.length,
+        pending: fleet?.pending ?? 0,
+        busy,
+        idle: live.length - busy - draining,
+        draining,
+        source: fleet?.source ?? 'heartbeats',
+      },
+      oldestQueuedAgeSeconds: oldestAge,
+    },
+  };
+}
+
+async function queueCounts(deps: ToolDeps, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
+  const out = await deps.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
+async function ownUsage(deps: ToolDeps) {
+  const { tenantId, tier } = deps.tenant;
+  const limits = deps.config.tiers[tier];
+  const [active, today] = await Promise.all([deps.stores.usage.getActive(tenantId), deps.stores.usage.getDaily(tenantId)]);
+  const now = deps.clock.now();
+  const resets = new Date(`${now.toISOString().slice(0, 10)}T00:00:00.000Z`);
+  resets.setUTCDate(resets.getUTCDate() + 1);
+  return {
+    tier,
+    activeRuns: { used: active, limit: limits.activeRunsPerTenant },
+    runsToday: { used: today, limit: limits.runsPerDay, resetsAt: resets.toISOString() },
+    maxTimeoutSeconds: limits.maxTimeoutSeconds,
+  };
+}

@@ -1,0 +1,80 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { ArtifactName, Promotion, type RunRecord } from '@outpost/shared';
+import type { ToolDeps } from '../deps.js';
+import { readLogLines } from '../run-logs.js';
+import { guarded, ok, refuse } from './results.js';
+import { describeRun, notFoundMessage, RunIdArg, RunView, toRunView } from './run-view.js';
+
+/** Presigned artifact URLs live this long. */
+export const ARTIFACT_URL_SECONDS = 15 * 60;
+
+export const GetRunInputShape = {
+  runId: RunIdArg,
+  logLines: z
+    .number()
+    .int()
+    .min(0)
+    .max(500, 'logLines is at most 500; read the full log from the log.txt artifact URL')
+    .default(40)
+    .describe('How many of the last log lines to include (default 40, at most 500).'),
+};
+
+export const ArtifactLink = z.object({
+  name: ArtifactName,
+  bytes: z.number().int().nonnegative(),
+  url: z.string().describe('Presigned GET URL, valid 15 minutes.'),
+  expiresAt: z.string(),
+});
+
+export const GetRunOutputShape = {
+  run: RunView,
+  log: z.object({ lines: z.array(z.string()), source: z.enum(['tail', 'chunks', 'none']) }),
+  artifacts: z.array(ArtifactLink),
+  promotion: Promotion.optional(),
+};
+
+/** `get_run`: one run, its log tail, summary, artifact links and promotion state. */
+export function registerGetRun(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    'get_run',
+    {
+      title: 'Get a run',
+      description:
+        'Status and details of one run: status, attempt, error, summary (files changed, usage/cost), the last log ' +
+        'lines, download links for its artifacts (log.txt, patch.diff, changes.bundle, summary.json; valid 15 min) ' +
+        'and promotion state. Works right after dispatch. Use wait_for_run instead of calling this in a loop.',
+      inputSchema: GetRunInputShape,
+      outputSchema: GetRunOutputShape,
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    ({ runId, logLines }) =>
+      guarded(deps.logger, 'get_run', async () => {
+        const run = await deps.stores.runs.get(deps.tenant.tenantId, runId);
+        if (!run) return refuse(notFoundMessage(runId));
+        const [log, artifacts] = await Promise.all([
+          readLogLines(deps.clients.s3, deps.stores.names.bucket, run, logLines),
+          artifactLinks(deps, run),
+        ]);
+        const last = log.lines[log.lines.length - 1];
+        const text = `${describeRun(run)}.${last ? `\nLast log line: ${last}` : ''}${artifacts.length ? `\nArtifacts: ${artifacts.map((a) => a.name).join(', ')}` : ''}`;
+        return ok({ run: toRunView(run), log, artifacts, ...(run.promotion ? { promotion: run.promotion } : {}) }, text);
+      }),
+  );
+}
+
+async function artifactLinks(deps: ToolDeps, run: RunRecord): Promise<z.infer<typeof ArtifactLink>[]> {
+  const expiresAt = new Date(deps.clock.now().getTime() + ARTIFACT_URL_SECONDS * 1000).toISOString();
+  return Promise.all(
+    (run.artifacts ?? []).map(async (a) => ({
+      name: a.name,
+      bytes: a.bytes,
+      url: await getSignedUrl(deps.clients.s3, new GetObjectCommand({ Bucket: deps.stores.names.bucket, Key: a.key }), {
+        expiresIn: ARTIFACT_URL_SECONDS,
+      }),
+      expiresAt,
+    })),
+  );
+}

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '@outpost/shared';
+
+/** A successful tool result: structured content plus a short text for humans. */
+export function ok(structuredContent: Record<string, unknown>, text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], structuredContent };
+}
+
+/** A refusal or bad input: `isError` and a message that says what to change. */
+export function refuse(message: string): CallToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}
+
+/** A refusal the caller can act on (thrown from deep inside a tool, turned into `refuse`). */
+export class ToolRefusal extends Error {
+  override readonly name = 'ToolRefusal';
+}
+
+/**
+ * Runs a tool body; a ToolRefusal becomes its message, anything else is logged and reported
+ * with a reference id only (never a stack trace or an internal message).
+ */
+export async function guarded(logger: Logger, tool: string, body: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof ToolRefusal) return refuse(err.message);
+    const ref = randomUUID();
+    logger.error({ err, tool, ref }, 'tool failed');
+    return refuse(`internal error in ${tool} (ref ${ref}); nothing was changed that a retry would duplicate, try again shortly`);
+  }
+}
