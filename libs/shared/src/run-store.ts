@@ -509,6 +509,22 @@ export class RunStore {
     };
   }
 
+  /**
+   * Claims the re-send of a queued run that sat unleased too long: moves its place in the active
+   * index (activeSk) to now, conditioned on the activeSk the caller listed, so of two dispatchers
+   * only one sends, and the run is not re-sent again before another threshold has passed.
+   */
+  async claimResend(input: { tenantId: string; runId: string; observedActiveSk: string }): Promise<RunRecord> {
+    return this.transition(
+      input,
+      'claim resend',
+      'SET activeSk = :now, resentAt = :now',
+      '#status = :queued AND activeSk = :observed',
+      { ':queued': 'queued', ':observed': input.observedActiveSk, ':now': this.nowIso() },
+      { '#status': 'status' },
+    );
+  }
+
   /** Number of a tenant's runs in a status (Query with Select COUNT on the status index). */
   async countByStatus(tenantId: string, status: RunStatus): Promise<number> {
     let total = 0;

@@ -1,0 +1,49 @@
+import { createAwsClients, createLogger, openStores, ConfigError } from '@outpost/shared';
+import { loadDispatcherConfig } from './config.js';
+import { Dispatcher } from './dispatcher.js';
+import { openFleetParams, openScaler } from './runtime.js';
+
+/** The dispatcher process: the control loop plus the scaler of the mode, until SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const config = loadDispatcherConfig();
+  const logger = createLogger({ service: 'dispatcher', level: config.logLevel });
+  const clients = createAwsClients(config);
+  const stores = openStores(config, clients);
+  const scaler = openScaler(config, stores, logger);
+  const dispatcher = new Dispatcher({
+    sqs: clients.sqs,
+    doc: clients.doc,
+    stores,
+    scaler,
+    params: openFleetParams(config),
+    env: config.env,
+    tiers: config.tiers,
+    intervalMs: config.intervalMs,
+    scaleInCooldownMs: config.scaleInCooldownMs,
+    staleQueuedMs: config.staleQueuedMs,
+    ...(config.mode === 'local' ? { localCap: config.localMaxWorkers } : {}),
+    logger,
+  });
+  logger.info({ mode: config.mode, scaler: scaler.source, intervalMs: config.intervalMs }, 'dispatcher started');
+  dispatcher.start();
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'dispatcher stopping');
+    void (async () => {
+      await dispatcher.stop();
+      await scaler.stop(); // local: drains and stops every worker child; ECS: nothing
+      clients.destroy();
+      logger.info('dispatcher stopped');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { FileParameterStore, SsmParameterStore, type Logger, type ParameterStore, type Stores } from '@outpost/shared';
+import type { DispatcherConfig } from './config.js';
+import { EcsScaler } from './ecs-scaler.js';
+import { LocalScaler } from './local-scaler.js';
+import type { Scaler } from './scaler.js';
+
+/** Repository root, found from this file (services/dispatcher/src or dist). */
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** The worker entry the local scaler starts unless OUTPOST_WORKER_ENTRY says otherwise. */
+export const DEFAULT_WORKER_ENTRY = path.join(REPO_ROOT, 'services/worker/dist/main.js');
+
+/** `.outpost/fleet.json`: the local stand-in for the SSM fleet parameters. */
+export function localFleetFile(home: string): string {
+  return path.join(home, 'fleet.json');
+}
+
+/** Where ops overrides live: SSM in aws mode, a JSON file under OUTPOST_HOME locally. */
+export function openFleetParams(config: Pick<DispatcherConfig, 'mode' | 'region' | 'home'>): ParameterStore {
+  return config.mode === 'aws' ? new SsmParameterStore(new SSMClient({ region: config.region })) : new FileParameterStore(localFleetFile(config.home));
+}
+
+/** The scaler of the mode: ECS services in aws mode, worker child processes locally. */
+export function openScaler(
+  config: DispatcherConfig,
+  stores: Pick<Stores, 'workers'>,
+  logger: Logger,
+  env: Record<string, string | undefined> = process.env,
+): Scaler {
+  if (config.mode === 'aws') {
+    return new EcsScaler({ ecs: new ECSClient({ region: config.region }), cluster: config.ecsCluster, serviceName: config.ecsServiceName });
+  }
+  const workerEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== 'OUTPOST_WORKER_TIER' && k !== 'OUTPOST_WORKER_ID') workerEnv[k] = v;
+  return new LocalScaler({
+    workers: stores.workers,
+    entry: config.workerEntry ?? DEFAULT_WORKER_ENTRY,
+    env: workerEnv,
+    logger,
+    restartBackoffMs: config.restartBackoffMs,
+  });
+}
+
+/**
+ * For admin commands run beside `npm start`: the emulator endpoints, from `.outpost/endpoints.json`
+ * if a launcher wrote one, else the launcher's default ports (OUTPOST_DYNAMODB_PORT 7401,
+ * OUTPOST_SQS_PORT 7402). Explicit OUTPOST_*_ENDPOINT variables always win.
+ */
+export function withLocalEndpoints(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  if ((env.OUTPOST_MODE ?? 'local') !== 'local') return env;
+  const home = path.resolve(env.OUTPOST_HOME || '.outpost');
+  let fromFile: Record<string, unknown> = {};
+  const file = path.join(home, 'endpoints.json');
+  if (existsSync(file)) {
+    try {
+      fromFile = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch {
+      fromFile = {};
+    }
+  }
+  const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const dynamoPort = env.OUTPOST_DYNAMODB_PORT || '7401';
+  const sqsPort = env.OUTPOST_SQS_PORT || '7402';
+  return {
+    ...env,
+    OUTPOST_DYNAMODB_ENDPOINT: env.OUTPOST_DYNAMODB_ENDPOINT || str(fromFile.dynamodb) || `http://127.0.0.1:${dynamoPort}`,
+    OUTPOST_SQS_ENDPOINT: env.OUTPOST_SQS_ENDPOINT || str(fromFile.sqs) || `http://127.0.0.1:${sqsPort}`,
+    OUTPOST_S3_ENDPOINT: env.OUTPOST_S3_ENDPOINT || str(fromFile.s3) || `http://127.0.0.1:${sqsPort}`,
+  };
+}
