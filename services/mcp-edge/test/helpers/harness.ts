@@ -1,0 +1,91 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { startTestStack, type TestStack } from '@outpost/infra/local';
+import { openStores, resolveTiers, type Stores, type TierLimits, type TierName } from '@outpost/shared';
+import { startEdge, type Edge } from '../../src/index.js';
+
+export interface Harness {
+  stack: TestStack;
+  stores: Stores;
+  edge: Edge;
+  /** `http://127.0.0.1:port/mcp` */
+  mcpUrl: string;
+  tenant(tier?: TierName): Promise<{ tenantId: string; apiKey: string }>;
+  /** A connected MCP client acting with `apiKey`. */
+  client(apiKey: string): Promise<Client>;
+  close(): Promise<void>;
+}
+
+/** Emulators, a provisioned stack and the edge in-process on a free port. */
+export async function startHarness(options: { tiers?: Partial<Record<TierName, Partial<TierLimits>>>; authCacheMs?: number } = {}): Promise<Harness> {
+  const home = await mkdtemp(path.join(tmpdir(), 'outpost-edge-'));
+  const stack = await startTestStack({ home });
+  const config = { ...stack.config, tiers: resolveTiers(options.tiers ?? {}), port: 0, host: '127.0.0.1', authCacheMs: options.authCacheMs ?? 15_000 };
+  const edge = await startEdge({ config, clients: stack.clients });
+  const stores = openStores(stack.config, stack.clients);
+  const clients: Client[] = [];
+  return {
+    stack,
+    stores,
+    edge,
+    mcpUrl: `${edge.url}/mcp`,
+    async tenant(tier: TierName = 'enterprise') {
+      const t = await stores.tenants.createTenant({ name: `test-${tier}`, tier });
+      const { apiKey } = await stores.tenants.createApiKey(t.tenantId, 'test');
+      return { tenantId: t.tenantId, apiKey };
+    },
+    async client(apiKey: string) {
+      const client = new Client({ name: 'edge-test', version: '1.0.0' });
+      const transport = new StreamableHTTPClientTransport(new URL(`${edge.url}/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${apiKey}` } },
+      });
+      await client.connect(transport);
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.close().catch(() => {})));
+      await edge.close(1_000);
+      await stack.stop();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Calls a tool and returns its result (typed loosely: tests look at fields). */
+export async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
+  return (await client.callTool({ name, arguments: args })) as CallToolResult;
+}
+
+/** Structured content of a successful call; fails the test with the text of an error result. */
+export async function callOk<T = Record<string, any>>(client: Client, name: string, args: Record<string, unknown> = {}): Promise<T> {
+  const result = await call(client, name, args);
+  if (result.isError) throw new Error(`${name} failed: ${textOf(result)}`);
+  return result.structuredContent as T;
+}
+
+/** Text of an error result; fails the test if the call succeeded. */
+export async function callError(client: Client, name: string, args: Record<string, unknown> = {}): Promise<string> {
+  const result = await call(client, name, args);
+  if (!result.isError) throw new Error(`${name} succeeded but an error was expected: ${textOf(result)}`);
+  return textOf(result);
+}
+
+export function textOf(result: CallToolResult): string {
+  return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+}
+
+/** Polls until `cond` holds or the deadline passes. */
+export async function until(cond: () => Promise<boolean> | boolean, { timeoutMs = 20_000, intervalMs = 50 } = {}): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export const REPO = 'https://github.com/example/project.git';

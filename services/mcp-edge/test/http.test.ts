@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startHarness, type Harness } from './helpers/harness.js';
+
+const INIT = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
+
+async function post(h: Harness, headers: Record<string, string>, body: unknown = INIT): Promise<Response> {
+  return fetch(h.mcpUrl, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+describe('mcp-edge HTTP', () => {
+  let h: Harness;
+  let good: { tenantId: string; apiKey: string };
+  let revoked: { tenantId: string; apiKey: string };
+
+  beforeAll(async () => {
+    h = await startHarness();
+    good = await h.tenant('pro');
+    revoked = await h.tenant('pro');
+    await h.stores.tenants.revokeApiKey(revoked.apiKey);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  describe('auth', () => {
+    it.each([
+      ['missing', {}],
+      ['malformed (no Bearer)', { Authorization: 'op_test_abcdefghijklmnopqrstuvwxyz' }],
+      ['malformed (not a key)', { Authorization: 'Bearer hello' }],
+      ['unknown', { Authorization: 'Bearer op_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }],
+    ])('answers 401 with WWW-Authenticate for a %s key, and says nothing else', async (_label, headers) => {
+      const res = await post(h, headers);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(await res.text()).toBe('');
+    });
+
+    it('answers 401 for a revoked key', async () => {
+      const res = await post(h, { Authorization: `Bearer ${revoked.apiKey}` });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    });
+
+    it('refuses a key revoked after use once its cache entry expires', async () => {
+      const short = await startHarness({ authCacheMs: 0 });
+      try {
+        const t = await short.tenant('pro');
+        expect((await post(short, { Authorization: `Bearer ${t.apiKey}` })).status).toBe(200);
+        await short.stores.tenants.revokeApiKey(t.apiKey);
+        expect((await post(short, { Authorization: `Bearer ${t.apiKey}` })).status).toBe(401);
+      } finally {
+        await short.close();
+      }
+    });
+
+    it('lets a valid key initialize over Streamable HTTP (SSE response)', async () => {
+      const res = await post(h, { Authorization: `Bearer ${good.apiKey}` });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      expect(await res.text()).toContain('"serverInfo"');
+    });
+
+    it('rejects a client with a bad key at connect through the SDK', async () => {
+      await expect(h.client('op_test_nonexistentnonexistentnonexistent')).rejects.toThrow();
+    });
+  });
+
+  describe('endpoints', () => {
+    it('serves /healthz without auth', async () => {
+      const res = await fetch(`${h.edge.url}/healthz`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'ok' });
+    });
+
+    it('serves /readyz with DynamoDB and SQS reachable', async () => {
+      const res = await fetch(`${h.edge.url}/readyz`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'ready', dynamodb: 'ok', sqs: 'ok' });
+    });
+
+    it('answers 405 to GET /mcp (stateless: no standalone stream) and 400 to a broken body', async () => {
+      const get = await fetch(h.mcpUrl, { headers: { Authorization: `Bearer ${good.apiKey}`, Accept: 'text/event-stream' } });
+      expect(get.status).toBe(405);
+      const bad = await fetch(h.mcpUrl, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${good.apiKey}`, 'Content-Type': 'application/json' },
+        body: '{not json',
+      });
+      expect(bad.status).toBe(400);
+    });
+
+    it('lists every tool with output schemas and read-only hints, and no promote', async () => {
+      const client = await h.client(good.apiKey);
+      const { tools } = await client.listTools();
+      const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
+      expect(Object.keys(byName).sort()).toEqual(['cancel_run', 'dispatch', 'fleet_status', 'get_run', 'list_runs', 'wait_for_run']);
+      for (const t of tools) expect(t.outputSchema).toBeDefined();
+      for (const name of ['get_run', 'list_runs', 'wait_for_run', 'fleet_status']) expect(byName[name]?.annotations?.readOnlyHint).toBe(true);
+      for (const name of ['dispatch', 'cancel_run']) expect(byName[name]?.annotations?.readOnlyHint).toBe(false);
+    });
+  });
+});
