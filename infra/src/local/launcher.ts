@@ -34,6 +34,8 @@ export interface ServiceSpec {
 
 export interface LocalStackHandle {
   local: LocalJson;
+  /** Absolute OUTPOST_HOME (where local.json and data/ live). */
+  home: string;
   emulators: Emulators;
   childEnv: Record<string, string>;
   children: Map<string, ChildProcess>;
@@ -124,7 +126,7 @@ export async function launchLocalStack(options: LaunchOptions): Promise<LocalSta
       }
       children.set(spec.label ?? spec.name, startChild(spec, entry, { ...childEnv, ...spec.env }, options.stdio ?? 'inherit', logger, stop));
     }
-    return { local, emulators, childEnv, children, skipped, stop };
+    return { local, home, emulators, childEnv, children, skipped, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -3,6 +3,7 @@ import { ConfigError, createLogger, parseEnv } from '@outpost/shared';
 import { LocalStackEnv } from './config.js';
 import { PortInUseError } from './emulators.js';
 import { launchLocalStack } from './launcher.js';
+import { localJsonPath } from './bootstrap.js';
 
 // `npm start`: the whole fleet on this machine, no AWS account.
 async function main(): Promise<void> {
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     `  MCP URL:   ${local.mcpUrl}`,
     `  API key:   ${local.apiKey}`,
     `  Tenant:    ${local.tenantId}`,
-    `  Saved to:  .outpost/local.json (mode 0600)`,
+    `  Saved to:  ${localJsonPath(stack.home)} (mode 0600)`,
     '',
     'Connect Claude Code:',
     `  claude mcp add --transport http outpost ${local.mcpUrl} --header "Authorization: Bearer ${local.apiKey}"`,

@@ -1,0 +1,188 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { createAwsClients, newRunId, openStores, parseJobMessage, type AwsClients } from '@outpost/shared';
+import { LocalJson } from '@outpost/infra/local';
+import { alive, descendants, freePort, LAUNCHER, launch, portInUse, until, type Launched } from './helpers/processes.js';
+
+// Spawns the BUILT launcher: run `npx turbo run build --filter=@outpost/infra...` first
+// (turbo's test task depends on build).
+const START_TIMEOUT_MS = 60_000;
+const launched: Launched[] = [];
+
+afterEach(async () => {
+  // Nothing a failed test started may outlive it.
+  for (const l of launched.splice(0)) {
+    if (l.child.exitCode === null && l.child.signalCode === null) {
+      const pids = descendants(l.child.pid!);
+      l.child.kill('SIGKILL');
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await l.exited;
+    }
+  }
+});
+
+interface Ports {
+  OUTPOST_EDGE_PORT: string;
+  OUTPOST_DYNAMODB_PORT: string;
+  OUTPOST_SQS_PORT: string;
+}
+
+async function pickPorts(): Promise<Ports> {
+  const ports = new Set<number>();
+  while (ports.size < 3) ports.add(await freePort());
+  const [edge, dynamo, sqs] = [...ports];
+  return { OUTPOST_EDGE_PORT: String(edge), OUTPOST_DYNAMODB_PORT: String(dynamo), OUTPOST_SQS_PORT: String(sqs) };
+}
+
+async function start(home: string, ports: Ports): Promise<Launched & { startedMs: number }> {
+  await mkdir(path.dirname(home), { recursive: true });
+  const t0 = Date.now();
+  const l = launch({ OUTPOST_HOME: home, OUTPOST_LOG_LEVEL: 'warn', ...ports }, path.dirname(home));
+  launched.push(l);
+  await until(
+    () => {
+      if (l.child.exitCode !== null) throw new Error(`launcher exited ${l.child.exitCode}: ${l.stderr()}`);
+      return l.stdout().includes('Press Ctrl-C to stop');
+    },
+    { timeoutMs: START_TIMEOUT_MS, what: 'the launcher to print its banner' },
+  );
+  return { ...l, startedMs: Date.now() - t0 };
+}
+
+/** SIGTERM, then: exit code 0, the launcher and every descendant gone, every port free again. */
+async function stopAndCheck(l: Launched, ports: Ports): Promise<void> {
+  const pids = [l.child.pid!, ...descendants(l.child.pid!)];
+  l.child.kill('SIGTERM');
+  const { code } = await l.exited;
+  expect(code).toBe(0);
+  await until(() => pids.every((pid) => !alive(pid)), { timeoutMs: 30_000, what: `pids ${pids.join(',')} to exit` });
+  for (const port of Object.values(ports)) expect(await portInUse(Number(port))).toBe(false);
+}
+
+function clientsFor(ports: Ports): AwsClients {
+  return createAwsClients({
+    mode: 'local',
+    region: 'us-east-1',
+    endpoints: {
+      dynamodb: `http://127.0.0.1:${ports.OUTPOST_DYNAMODB_PORT}`,
+      sqs: `http://127.0.0.1:${ports.OUTPOST_SQS_PORT}`,
+      s3: `http://127.0.0.1:${ports.OUTPOST_SQS_PORT}`,
+    },
+  });
+}
+
+describe('local stack (npm start)', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    if (!existsSync(LAUNCHER)) throw new Error(`${LAUNCHER} is missing: run npx turbo run build --filter=@outpost/infra... first`);
+    dir = await mkdtemp(path.join(tmpdir(), 'outpost-stack-'));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts, writes local.json (0600) and the claude mcp add line, keeps data across a restart, re-sends queued runs, and leaves nothing behind', async () => {
+    const home = path.join(dir, 'a', '.outpost');
+    const ports = await pickPorts();
+
+    // first start: fresh data dir
+    const first = await start(home, ports);
+    process.stdout.write(`local stack: fresh start to banner in ${first.startedMs} ms\n`);
+    const file = path.join(home, 'local.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const local = LocalJson.parse(JSON.parse(await readFile(file, 'utf8')));
+    expect(local.mcpUrl).toBe(`http://127.0.0.1:${ports.OUTPOST_EDGE_PORT}/mcp`);
+    expect(local.apiKey).toMatch(/^op_(live|test)_/);
+    expect(first.stdout()).toContain(`claude mcp add --transport http outpost ${local.mcpUrl} --header "Authorization: Bearer ${local.apiKey}"`);
+    expect(first.stdout()).toContain(file);
+    expect(existsSync(path.join(home, 'data'))).toBe(true);
+
+    // data written while it runs: a queued run (tier free) and an artifact
+    let clients = clientsFor(ports);
+    let stores = openStores({ prefix: 'outpost' }, clients);
+    const runId = newRunId();
+    await stores.runs.create({
+      tenantId: local.tenantId, runId, tier: 'free', agent: 'shell', repo: 'owner/repo', task: 'true', taskBytes: 4, timeoutSeconds: 60, maxAttempts: 3,
+    });
+    const key = `tenants/${local.tenantId}/runs/${runId}/summary.json`;
+    await clients.s3.send(new PutObjectCommand({ Bucket: stores.names.bucket, Key: key, Body: '{"ok":true}' }));
+    clients.destroy();
+    await stopAndCheck(first, ports);
+
+    // second start on the same data: provisioning again is no error, the tenant and key are reused
+    const second = await start(home, ports);
+    expect(second.stderr()).not.toMatch(/error/i);
+    expect(LocalJson.parse(JSON.parse(await readFile(file, 'utf8')))).toEqual(local);
+    clients = clientsFor(ports);
+    stores = openStores({ prefix: 'outpost' }, clients);
+    try {
+      const run = await stores.runs.get(local.tenantId, runId);
+      expect(run).toBeDefined();
+      const body = await clients.s3.send(new GetObjectCommand({ Bucket: stores.names.bucket, Key: key }));
+      expect(await body.Body!.transformToString()).toBe('{"ok":true}');
+      // The SQS emulator lost its messages; the launcher sends the run's job again. A worker (if
+      // one is built) may already have taken it: then the run shows an attempt instead.
+      const queueUrl = await stores.queues.jobsUrl('free');
+      await until(
+        async () => {
+          const now = await stores.runs.require(local.tenantId, runId);
+          if (now.attempt > 0) return true;
+          const out = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 1 }));
+          return (out.Messages ?? []).some((m) => parseJobMessage(m.Body ?? '').runId === runId);
+        },
+        { timeoutMs: 30_000, what: 'the queued run to be sent again' },
+      );
+    } finally {
+      clients.destroy();
+    }
+    await stopAndCheck(second, ports);
+
+    // third start: still no error
+    const third = await start(home, ports);
+    await stopAndCheck(third, ports);
+  }, 240_000);
+
+  it.each(['OUTPOST_EDGE_PORT', 'OUTPOST_DYNAMODB_PORT', 'OUTPOST_SQS_PORT'] as const)(
+    'a port already in use (%s) is a clear error naming the port and the variable, non-zero exit, nothing left',
+    async (variable) => {
+      const ports = await pickPorts();
+      const blocker: Server = createServer();
+      await new Promise<void>((resolve) => blocker.listen(Number(ports[variable]), '127.0.0.1', () => resolve()));
+      try {
+        const l = launch({ OUTPOST_HOME: path.join(dir, `busy-${variable}`, '.outpost'), OUTPOST_LOG_LEVEL: 'warn', ...ports }, dir);
+        launched.push(l);
+        const { code } = await l.exited;
+        expect(code).not.toBe(0);
+        expect(l.stderr()).toContain(`port ${ports[variable]}`);
+        expect(l.stderr()).toContain(variable);
+        expect(l.stderr()).not.toMatch(/\n\s+at /); // a message, not a stack trace
+        for (const [name, port] of Object.entries(ports)) if (name !== variable) expect(await portInUse(Number(port))).toBe(false);
+      } finally {
+        await new Promise<void>((resolve) => blocker.close(() => resolve()));
+      }
+    },
+    60_000,
+  );
+
+  it('a bad variable is a ConfigError naming it, exit 2', async () => {
+    const l = launch({ OUTPOST_HOME: path.join(dir, 'bad', '.outpost'), OUTPOST_EDGE_PORT: 'eighty' }, dir);
+    launched.push(l);
+    const { code } = await l.exited;
+    expect(code).toBe(2);
+    expect(l.stderr()).toContain('OUTPOST_EDGE_PORT');
+    expect(l.stderr()).toContain('"eighty"');
+  });
+});
