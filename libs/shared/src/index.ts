@@ -96,3 +96,4 @@ export { FleetState, WorkerRegistry, type WorkerRegistryOptions } from './worker
 export { openStores, type Stores } from './stores.js';
 export { IdempotencyStore, type IdempotencyClaim, type IdempotencyStoreOptions } from './idempotency-store.js';
 export { ApiKeyNotFoundError } from './tenant-store.js';
+export { ARTIFACT_TIER_TAG, artifactTagging } from './artifact-retention.js';
