@@ -50,7 +50,9 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     signals++;
     if (signals > 1) {
+      // A second Ctrl-C must not leave services running behind an exiting launcher.
       process.stderr.write('outpost: stopping now\n');
+      for (const child of stack.children.values()) child.kill('SIGKILL');
       process.exit(130);
     }
     logger.info({ signal }, 'stopping the local stack');

@@ -1,4 +1,5 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 
@@ -47,6 +48,8 @@ export class SsmParameterStore implements ParameterStore {
   }
 }
 
+const fileWrites = new Map<string, Promise<void>>();
+
 /** File-backed store (local mode): one JSON object, file mode 0600, written atomically. */
 export class FileParameterStore implements ParameterStore {
   constructor(private readonly file: string) {}
@@ -61,11 +64,26 @@ export class FileParameterStore implements ParameterStore {
     return Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(p)));
   }
 
-  async put(name: string, value: string): Promise<void> {
+  /** `secure` is accepted for the interface; the whole file is 0600 anyway. */
+  async put(name: string, value: string, _options?: { secure?: boolean }): Promise<void> {
+    // Read-modify-write of one file: serialize writers in this process (every instance on the
+    // same file shares the chain), or concurrent puts lose each other's values.
+    const file = path.resolve(this.file);
+    const previous = fileWrites.get(file) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.write(name, value));
+    fileWrites.set(file, next);
+    try {
+      await next;
+    } finally {
+      if (fileWrites.get(file) === next) fileWrites.delete(file);
+    }
+  }
+
+  private async write(name: string, value: string): Promise<void> {
     const all = await this.read();
     all[name] = value;
     await mkdir(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
+    const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     await writeFile(tmp, JSON.stringify(all, null, 2), { mode: 0o600 });
     await chmod(tmp, 0o600);
     await rename(tmp, this.file);
