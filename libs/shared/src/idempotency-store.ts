@@ -74,8 +74,9 @@ export class IdempotencyStore {
         new DeleteCommand({
           TableName: this.opts.tableName,
           Key: { tenantId: record.tenantId, key: record.key },
-          ConditionExpression: 'runIds = :runIds',
-          ExpressionAttributeValues: { ':runIds': record.runIds },
+          // Run ids are unique, so the first one identifies the claim (list equality is not portable).
+          ConditionExpression: 'runIds[0] = :first',
+          ExpressionAttributeValues: { ':first': record.runIds[0] },
         }),
       );
     } catch (err) {

@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { artifactKeys, parseJobMessage } from '@outpost/shared';
+import { call, callError, callOk, REPO, startHarness, textOf, type Harness } from './helpers/harness.js';
+
+interface Dispatched {
+  runs: { runId: string; agent: string; status: string; tier: string; createdAt: string }[];
+  replayed: boolean;
+}
+
+describe('dispatch', () => {
+  let h: Harness;
+  let ent: { tenantId: string; apiKey: string };
+  let client: Client;
+
+  beforeAll(async () => {
+    // pro: a small daily limit so the daily refusal is reachable; free keeps its default 1 active run.
+    h = await startHarness({ tiers: { pro: { runsPerDay: 3 } } });
+    ent = await h.tenant('enterprise');
+    client = await h.client(ent.apiKey);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const queueDepth = async (tier: 'free' | 'pro' | 'enterprise') => {
+    const out = await h.stack.clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: await h.stores.queues.jobsUrl(tier),
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return Number(out.Attributes?.ApproximateNumberOfMessages) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible);
+  };
+
+  /** Receives every visible message of a tier's queue (hiding them for a minute) and returns their run ids. */
+  const drainRunIds = async (tier: 'free' | 'pro' | 'enterprise') => {
+    const ids: string[] = [];
+    for (;;) {
+      const out = await h.stack.clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: await h.stores.queues.jobsUrl(tier), MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 0 }),
+      );
+      if (!out.Messages?.length) return ids;
+      for (const m of out.Messages) ids.push(parseJobMessage(m.Body ?? '').runId);
+    }
+  };
+
+  describe('success', () => {
+    it('queues one run, stores it and sends one job message to the tier queue', async () => {
+      const before = await queueDepth('enterprise');
+      const out = await callOk<Dispatched>(client, 'dispatch', { agent: 'claude', task: 'fix the bug', repo: REPO, tags: { ticket: 'T-1' } });
+      expect(out.replayed).toBe(false);
+      expect(out.runs).toHaveLength(1);
+      expect(out.runs[0]).toMatchObject({ agent: 'claude', status: 'queued', tier: 'enterprise' });
+      const runId = out.runs[0]!.runId;
+      const stored = await h.stores.runs.get(ent.tenantId, runId);
+      expect(stored).toMatchObject({ status: 'queued', repo: REPO, task: 'fix the bug', tags: { ticket: 'T-1' }, timeoutSeconds: 3600 });
+      expect(await queueDepth('enterprise')).toBe(before + 1);
+      expect(await drainRunIds('enterprise')).toContain(runId);
+    });
+
+    it('fans out to several agents, one run and one message each', async () => {
+      const out = await callOk<Dispatched>(client, 'dispatch', { agents: ['claude', 'codex', 'shell'], task: 'echo hi', repo: 'example/project' });
+      expect(out.runs.map((r) => r.agent)).toEqual(['claude', 'codex', 'shell']);
+      expect(new Set(out.runs.map((r) => r.runId)).size).toBe(3);
+      const sent = await drainRunIds('enterprise');
+      for (const r of out.runs) expect(sent.filter((id) => id === r.runId)).toHaveLength(1);
+    });
+
+    it('stores a large task in S3 and keeps only its key on the run', async () => {
+      const task = 'x'.repeat(20_000);
+      const out = await callOk<Dispatched>(client, 'dispatch', { agent: 'claude', task, repo: REPO });
+      const runId = out.runs[0]!.runId;
+      const stored = await h.stores.runs.get(ent.tenantId, runId);
+      const key = artifactKeys.artifact(ent.tenantId, runId, 'task.txt');
+      expect(stored?.task).toBeUndefined();
+      expect(stored?.taskKey).toBe(key);
+      expect(stored?.taskBytes).toBe(20_000);
+      const obj = await h.stack.clients.s3.send(new GetObjectCommand({ Bucket: h.stores.names.bucket, Key: key }));
+      expect(await obj.Body?.transformToString()).toBe(task);
+    });
+
+    it('accepts a local path and a file:// URL in local mode', async () => {
+      await callOk(client, 'dispatch', { agent: 'shell', task: 'ls', repo: '/tmp/some-repo' });
+      await callOk(client, 'dispatch', { agent: 'shell', task: 'ls', repo: 'file:///tmp/some-repo' });
+    });
+
+    it('returns the queued run from get_run right after dispatch (read-after-write), every time', async () => {
+      for (let i = 0; i < 15; i++) {
+        const out = await callOk<Dispatched>(client, 'dispatch', { agent: 'shell', task: `echo ${i}`, repo: REPO });
+        const got = await callOk(client, 'get_run', { runId: out.runs[0]!.runId });
+        expect(got.run.status).toBe('queued');
+      }
+    });
+  });
+
+  describe('input rules', () => {
+    const long = (n: number) => 'k'.repeat(n);
+    it.each([
+      ['neither agent nor agents', { task: 't', repo: REPO }, /agent/],
+      ['both agent and agents', { agent: 'claude', agents: ['codex'], task: 't', repo: REPO }, /either agent or agents/],
+      ['more than 5 agents', { agents: ['claude', 'codex', 'gemini', 'aider', 'grok', 'shell'], task: 't', repo: REPO }, /at most 5/],
+      ['a repeated agent', { agents: ['claude', 'claude'], task: 't', repo: REPO }, /twice/],
+      ['an unknown agent', { agent: 'hal9000', task: 't', repo: REPO }, /agent/],
+      ['an empty task', { agent: 'claude', task: '', repo: REPO }, /task is empty/],
+      ['a blank task', { agent: 'claude', task: '   ', repo: REPO }, /blank/],
+      ['a task over 50,000 characters', { agent: 'claude', task: long(50_001), repo: REPO }, /50,000/],
+      ['an http (not https) repo', { agent: 'claude', task: 't', repo: 'http://github.com/a/b.git' }, /https/],
+      ['an ext:: remote helper', { agent: 'claude', task: 't', repo: 'ext::sh -c touch% /tmp/pwned' }, /not allowed/],
+      ['a :: transport', { agent: 'claude', task: 't', repo: 'fd::17' }, /not allowed/],
+      ['a repo that looks like an option', { agent: 'claude', task: 't', repo: '--upload-pack=touch /tmp/x' }, /not allowed/],
+      ['a repo URL with credentials', { agent: 'claude', task: 't', repo: 'https://user:secret@github.com/a/b.git' }, /credentials/],
+      ['a relative path', { agent: 'claude', task: 't', repo: '../other' }, /not supported/],
+      ['a ref that looks like an option', { agent: 'claude', task: 't', repo: REPO, ref: '--upload-pack=x' }, /ref/],
+      ['a timeout over the tier maximum', { agent: 'claude', task: 't', repo: REPO, timeoutSeconds: 6 * 3600 + 1 }, /maximum of 21600/],
+      ['an idempotencyKey over 128 characters', { agent: 'claude', task: 't', repo: REPO, idempotencyKey: long(129) }, /128/],
+      ['more than 10 tags', { agent: 'claude', task: 't', repo: REPO, tags: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'])) }, /at most 10/],
+      ['a tag with "="', { agent: 'claude', task: 't', repo: REPO, tags: { 'a=b': 'c' } }, /=/],
+    ])('refuses %s with a message saying what to change', async (_label, args, message) => {
+      const before = await queueDepth('enterprise');
+      const text = await callError(client, 'dispatch', args);
+      expect(text).toMatch(message);
+      expect(text).not.toMatch(/\n\s+at /); // never a stack trace
+      expect(await queueDepth('enterprise')).toBe(before);
+    });
+  });
+
+  describe('admission', () => {
+    it('refuses past the active-run limit, naming the limit, the count and when it frees up', async () => {
+      const free = await h.tenant('free');
+      const c = await h.client(free.apiKey);
+      const first = await callOk<Dispatched>(c, 'dispatch', { agent: 'shell', task: 'one', repo: REPO });
+      const text = await callError(c, 'dispatch', { agent: 'shell', task: 'two', repo: REPO });
+      expect(text).toMatch(/activeRunsPerTenant = 1/);
+      expect(text).toMatch(/current count 1/);
+      expect(text).toMatch(/ends/);
+      expect(await h.stores.usage.getActive(free.tenantId)).toBe(1);
+      // Cancelling the run frees the slot.
+      await callOk(c, 'cancel_run', { runId: first.runs[0]!.runId });
+      await callOk(c, 'dispatch', { agent: 'shell', task: 'three', repo: REPO });
+    });
+
+    it('refuses past the daily limit with the reset time, and gives back the active slots it took', async () => {
+      const pro = await h.tenant('pro');
+      const c = await h.client(pro.apiKey);
+      await callOk(c, 'dispatch', { agents: ['shell', 'claude', 'codex'], task: 'x', repo: REPO });
+      const text = await callError(c, 'dispatch', { agent: 'shell', task: 'y', repo: REPO, idempotencyKey: 'daily-1' });
+      expect(text).toMatch(/runsPerDay = 3/);
+      expect(text).toMatch(/current count 3/);
+      expect(text).toMatch(/resets at \d{4}-\d\d-\d\dT00:00:00\.000Z/);
+      expect(await h.stores.usage.getActive(pro.tenantId)).toBe(3);
+      // The refused dispatch gave its idempotency key back.
+      const again = await callError(c, 'dispatch', { agent: 'shell', task: 'y', repo: REPO, idempotencyKey: 'daily-1' });
+      expect(again).toMatch(/runsPerDay/);
+    });
+  });
+
+  describe('idempotency', () => {
+    it('10 concurrent identical dispatches make one set of runs and one message per run', async () => {
+      const tenant = await h.tenant('enterprise');
+      const clients = await Promise.all(Array.from({ length: 10 }, () => h.client(tenant.apiKey)));
+      await drainRunIds('enterprise');
+      const args = { agents: ['claude', 'codex'], task: 'same task', repo: REPO, idempotencyKey: 'retry-safe-1' };
+      const results = await Promise.all(clients.map((c) => callOk<Dispatched>(c, 'dispatch', args)));
+      const ids = results[0]!.runs.map((r) => r.runId);
+      expect(ids).toHaveLength(2);
+      for (const r of results) expect(r.runs.map((x) => x.runId)).toEqual(ids);
+      expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+      const listed = await h.stores.runs.list(tenant.tenantId);
+      expect(listed.runs.map((r) => r.runId).sort()).toEqual([...ids].sort());
+      expect(await h.stores.usage.getActive(tenant.tenantId)).toBe(2);
+      const sent = await drainRunIds('enterprise');
+      for (const id of ids) expect(sent.filter((s) => s === id)).toHaveLength(1);
+      expect(sent).toHaveLength(2);
+    });
+
+    it('returns the same runs for a later retry and enqueues nothing', async () => {
+      const args = { agent: 'claude', task: 'again', repo: REPO, idempotencyKey: 'retry-safe-2' };
+      const first = await callOk<Dispatched>(client, 'dispatch', args);
+      await drainRunIds('enterprise');
+      const second = await callOk<Dispatched>(client, 'dispatch', args);
+      expect(second.replayed).toBe(true);
+      expect(second.runs.map((r) => r.runId)).toEqual(first.runs.map((r) => r.runId));
+      expect(await drainRunIds('enterprise')).toEqual([]);
+    });
+
+    it('refuses the same key with a different request', async () => {
+      await callOk(client, 'dispatch', { agent: 'claude', task: 'first', repo: REPO, idempotencyKey: 'retry-safe-3' });
+      const result = await call(client, 'dispatch', { agent: 'claude', task: 'second', repo: REPO, idempotencyKey: 'retry-safe-3' });
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toMatch(/different request.*new key/);
+    });
+
+    it('keys are per tenant: another tenant may use the same key', async () => {
+      const other = await h.tenant('enterprise');
+      const c = await h.client(other.apiKey);
+      const args = { agent: 'claude', task: 'first', repo: REPO, idempotencyKey: 'retry-safe-3' };
+      const out = await callOk<Dispatched>(c, 'dispatch', args);
+      expect(out.replayed).toBe(false);
+    });
+  });
+});
