@@ -1,0 +1,85 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { startTestStack, type TestStack } from '@outpost/infra/local';
+import { newRunId, openStores, parseJobMessage, type Clock, type NewRun, type Stores, type TierName } from '@outpost/shared';
+
+export interface Harness {
+  home: string;
+  stack: TestStack;
+  stores: Stores;
+  close(): Promise<void>;
+}
+
+/** A fresh emulator stack under a unique prefix and a temp OUTPOST_HOME. */
+export async function openHarness(clock?: Clock): Promise<Harness> {
+  const home = await mkdtemp(path.join(tmpdir(), 'outpost-dispatcher-'));
+  const stack = await startTestStack({ home });
+  const stores = openStores(stack.config, stack.clients, clock);
+  return {
+    home,
+    stack,
+    stores,
+    async close() {
+      await stack.stop();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `cond` returns a truthy value or the deadline passes; returns that value. */
+export async function until<T>(cond: () => T | Promise<T>, { timeoutMs = 60_000, intervalMs = 100, what = 'condition' } = {}): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await cond();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+let seq = 0;
+/** A tenant id unique within the test process (the run store does not check the format). */
+export function testTenant(): string {
+  return `ten_test${process.pid}x${++seq}x${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export function newRunInput(tenantId: string, overrides: Partial<NewRun> = {}): NewRun {
+  return {
+    tenantId,
+    runId: newRunId(),
+    tier: 'pro',
+    agent: 'shell',
+    repo: 'owner/repo',
+    task: 'echo hi',
+    taskBytes: 7,
+    timeoutSeconds: 600,
+    maxAttempts: 3,
+    ...overrides,
+  };
+}
+
+/** Every message now visible in a queue (received and left to become visible again later). */
+export async function receiveAll(h: Harness, queueUrl: string): Promise<{ runId: string | undefined; body: string | undefined }[]> {
+  const out: { runId: string | undefined; body: string | undefined }[] = [];
+  for (;;) {
+    const page = await h.stack.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }),
+    );
+    const msgs = page.Messages ?? [];
+    for (const m of msgs) out.push({ runId: parseJobMessage(m.Body)?.runId, body: m.Body });
+    if (msgs.length === 0) return out;
+  }
+}
+
+export async function queueDepth(h: Harness, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
+  const out = await h.stack.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return { visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0), inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) };
+}
+
+export async function purge(h: Harness, tier: TierName): Promise<void> {
+  await h.stack.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: await h.stores.queues.jobsUrl(tier) }));
+}
