@@ -1,0 +1,64 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { LocalScaler } from '../src/local-scaler.js';
+import { openHarness, until, type Harness } from './helpers/stack.js';
+
+const STAND_IN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/stand-in-worker.mjs');
+
+describe('LocalScaler (stand-in workers)', () => {
+  let h: Harness;
+  let scaler: LocalScaler;
+
+  beforeAll(async () => {
+    h = await openHarness();
+    scaler = new LocalScaler({
+      workers: h.stores.workers,
+      entry: STAND_IN,
+      env: { ...(process.env as Record<string, string>), ...h.stack.env },
+      restartBackoffMs: 200,
+      stopTimeoutMs: 20_000,
+      output: 'ignore',
+    });
+  });
+  afterAll(async () => {
+    await scaler.stop();
+    await h.close();
+  });
+
+  const live = async () => (await h.stores.workers.listLive('pro')).filter((hb) => scaler.workerIds('pro').includes(hb.workerId));
+
+  it('starts workers up to the target, which heartbeat', async () => {
+    await scaler.apply('pro', 3);
+    expect(scaler.workerIds('pro')).toHaveLength(3);
+    await until(async () => (await live()).length === 3, { what: '3 heartbeats' });
+    expect(await scaler.observe('pro')).toEqual({ desired: 3, running: 3, pending: 0 });
+  });
+
+  it('stops only idle workers when scaled in', async () => {
+    const [busyId] = scaler.workerIds('pro');
+    await writeFile(path.join(h.home, `busy-${busyId}`), '');
+    await until(async () => (await live()).some((hb) => hb.workerId === busyId && hb.state === 'busy'), { what: 'busy heartbeat' });
+    await scaler.apply('pro', 0);
+    await until(() => scaler.workerIds('pro').length === 1, { what: 'idle workers stopped' });
+    expect(scaler.workerIds('pro')).toEqual([busyId]);
+    await scaler.apply('pro', 0); // still busy: still running
+    expect(scaler.workerIds('pro')).toEqual([busyId]);
+  });
+
+  it('restarts a worker that crashed, with a new id', async () => {
+    await scaler.apply('pro', 1);
+    const [old] = scaler.workerIds('pro');
+    process.kill(scaler.pidOf(old!)!, 'SIGKILL');
+    const replacement = await until(() => scaler.workerIds('pro').find((id) => id !== old), { what: 'a restarted worker' });
+    await until(async () => (await live()).some((hb) => hb.workerId === replacement), { what: 'its heartbeat' });
+  });
+
+  it('stop() stops every child and waits for them', async () => {
+    await scaler.apply('free', 2);
+    const pids = [...scaler.workerIds('pro'), ...scaler.workerIds('free')].map((id) => scaler.pidOf(id)!);
+    await scaler.stop();
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
