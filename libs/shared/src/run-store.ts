@@ -176,7 +176,9 @@ export class RunStore {
       names['#tagPairs'] = 'tagPairs';
       values[':tag'] = query.tag;
     }
-    let startKey = query.cursor ? decodeCursor(query.cursor, tenantId, index ?? 'table') : undefined;
+    // A cursor is bound to the source and every filter, so reusing it with other filters is refused.
+    const source = JSON.stringify([index ?? 'table', query.agent ?? null, query.tag ?? null, query.since?.toISOString() ?? null]);
+    let startKey = query.cursor ? decodeCursor(query.cursor, tenantId, source) : undefined;
     const runs: RunRecord[] = [];
     // With a filter DynamoDB may return short pages; keep reading until the page is full.
     for (;;) {
@@ -199,7 +201,7 @@ export class RunStore {
       const last = runs[runs.length - 1];
       if (runs.length >= limit && last) {
         const more = used < items.length || out.LastEvaluatedKey !== undefined;
-        return { runs, ...(more ? { nextCursor: encodeCursor(tenantId, index ?? 'table', pick(last, keyAttrs)) } : {}) };
+        return { runs, ...(more ? { nextCursor: encodeCursor(tenantId, source, pick(last, keyAttrs)) } : {}) };
       }
       if (!out.LastEvaluatedKey) return { runs };
       startKey = out.LastEvaluatedKey;

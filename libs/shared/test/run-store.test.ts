@@ -457,6 +457,10 @@ describe('RunStore', () => {
       const page = await runs.list(tenantA, { limit: 5 });
       await expect(runs.list(tenantA, { limit: 5, status: 'queued', cursor: page.nextCursor! })).rejects.toBeInstanceOf(InvalidCursorError);
       await expect(runs.list(tenantA, { cursor: 'not a cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
+      const tagged = await runs.list(tenantA, { limit: 5, tag: 'parity=even' });
+      await expect(runs.list(tenantA, { limit: 5, tag: 'parity=odd', cursor: tagged.nextCursor! })).rejects.toBeInstanceOf(InvalidCursorError);
+      const since = await runs.list(tenantA, { limit: 5, since: new Date(t0) });
+      await expect(runs.list(tenantA, { limit: 5, cursor: since.nextCursor! })).rejects.toBeInstanceOf(InvalidCursorError);
     });
 
     it('tenant B sees only its own run', async () => {
