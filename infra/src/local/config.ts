@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import { BaseEnv } from '@outpost/shared';
 
+const PORT_RULE = 'must be a port number from 0 to 65535 (0: any free port)';
 const port = (fallback: number, what: string) =>
-  z.coerce.number().int().min(0).max(65_535).default(fallback).describe(`${what} (0: any free port).`);
+  z.coerce
+    .number({ error: PORT_RULE })
+    .int({ error: PORT_RULE })
+    .min(0, { error: PORT_RULE })
+    .max(65_535, { error: PORT_RULE })
+    .default(fallback)
+    .describe(`${what} (0: any free port).`);
 
 /** Variables of `npm start` (the local stack launcher), on top of the shared ones. */
 export const LocalStackEnv = BaseEnv.extend({
