@@ -34,10 +34,11 @@ cli(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     const known = err instanceof UsageError || err instanceof ConfigError || err instanceof RangeError;
-    process.stderr.write(`${known ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    if (!known && err instanceof Error && /ECONNREFUSED/.test(String(err.cause ?? err.message))) {
-      process.stderr.write('is the local stack running (npm start)? set OUTPOST_*_ENDPOINT if it uses other ports\n');
+    if (!known && /ECONNREFUSED/.test(`${(err as { code?: string }).code ?? ''} ${String(err)}`)) {
+      process.stderr.write(`${String(err)}\nis the local stack running (npm start)? set OUTPOST_*_ENDPOINT if it uses other ports\n`);
+      process.exit(1);
     }
+    process.stderr.write(`${known ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(known ? 2 : 1);
   },
 );
