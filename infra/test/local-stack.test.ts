@@ -141,7 +141,7 @@ describe('local stack (npm start)', () => {
           const now = await stores.runs.require(local.tenantId, runId);
           if (now.attempt > 0) return true;
           const out = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 1 }));
-          return (out.Messages ?? []).some((m) => parseJobMessage(m.Body ?? '').runId === runId);
+          return (out.Messages ?? []).some((m) => parseJobMessage(m.Body)?.runId === runId);
         },
         { timeoutMs: 30_000, what: 'the queued run to be sent again' },
       );
