@@ -191,7 +191,9 @@ export class RunStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ScanIndexForward: false,
-          Limit: filters.length ? Math.max(limit * 2, 25) : limit - runs.length,
+          // One more than needed: DynamoDB returns a LastEvaluatedKey whenever it stops at Limit, so
+          // reading exactly `limit` would hand out a cursor to an empty last page.
+          Limit: filters.length ? Math.max(limit * 2, 25) : limit - runs.length + 1,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );

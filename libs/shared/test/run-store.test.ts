@@ -425,8 +425,11 @@ describe('RunStore', () => {
     });
 
     it('a page size that divides the total gives no empty last page', async () => {
-      const { ids } = await all({ limit: 19 });
+      const { ids, pages } = await all({ limit: 19 });
       expect(ids).toEqual(newestFirst(created));
+      expect(pages).toBe(3);
+      const filtered = await all({ limit: 10, status: 'running' }); // 12 running runs
+      expect(filtered.ids).toHaveLength(12);
     });
 
     it.each([
