@@ -204,6 +204,13 @@ describe('AWS stack', () => {
     it('runs one dispatcher and manages the edge and dispatcher counts itself', () => {
       const dispatcher = tf.find('aws_ecs_service', 'name', names.dispatcher).body;
       expect(dispatcher.desired_count).toBe(1);
+      // The dispatcher finds the worker services by this cluster and name pattern.
+      const env = envOf(container(dispatcher));
+      expect(env.OUTPOST_ECS_CLUSTER).toBe(names.cluster);
+      for (const tier of TIER_NAMES) {
+        const name = env.OUTPOST_ECS_SERVICE_PATTERN!.replace('{prefix}', PREFIX).replace('{tier}', tier);
+        expect(tf.find('aws_ecs_service', 'name', name).body.cluster).toBe(tf.find('aws_ecs_service', 'name', names.edge).body.cluster);
+      }
       expect(dispatcher.lifecycle).toBeUndefined();
       expect(tf.find('aws_ecs_service', 'name', names.edge).body.lifecycle).toBeUndefined();
     });

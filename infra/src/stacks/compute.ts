@@ -30,13 +30,16 @@ export const STOP_TIMEOUT_SECONDS = 120;
 
 export type ServiceId = 'edge' | 'dispatcher' | 'worker';
 
-/** ECS names the dispatcher and operators address. Workers: `{prefix}-worker-{tier}`. */
+/** Worker service names, in the dispatcher's OUTPOST_ECS_SERVICE_PATTERN syntax. */
+export const WORKER_SERVICE_PATTERN = '{prefix}-{tier}-worker';
+
+/** ECS names the dispatcher and operators address. */
 export function serviceNames(prefix: string) {
   return {
     cluster: prefix,
     edge: `${prefix}-edge`,
     dispatcher: `${prefix}-dispatcher`,
-    worker: (tier: TierName) => `${prefix}-worker-${tier}`,
+    worker: (tier: TierName) => WORKER_SERVICE_PATTERN.replace('{prefix}', prefix).replace('{tier}', tier),
   };
 }
 
@@ -230,7 +233,7 @@ export class Compute extends Construct {
       taskRoleArn: dispatcherRole.arn,
       executionRoleArn: execution.arn,
       logGroup: dispatcherLogs,
-      env: { ...common, OUTPOST_ECS_CLUSTER: names.cluster },
+      env: { ...common, OUTPOST_ECS_CLUSTER: names.cluster, OUTPOST_ECS_SERVICE_PATTERN: WORKER_SERVICE_PATTERN },
     });
     const dispatcher = new EcsService(this, 'dispatcher-service', {
       name: names.dispatcher,
@@ -258,7 +261,7 @@ export class Compute extends Construct {
         taskRoleArn: role.arn,
         executionRoleArn: execution.arn,
         logGroup: workerLogs[tier],
-        env: { ...common, OUTPOST_WORKER_TIER: tier },
+        env: { ...common, OUTPOST_WORKER_TIER: tier, OUTPOST_AGENT_USER: 'agent' },
         // tini as PID 1 reaps the agents' orphaned grandchildren.
         linuxParameters: { initProcessEnabled: true },
         ephemeralStorageGiB: 50,

@@ -1,5 +1,5 @@
 export { Alarms } from './alarms.js';
-export { Compute, EDGE_PORT, serviceNames, STOP_TIMEOUT_SECONDS, type ComputeProps, type ServiceId } from './compute.js';
+export { Compute, EDGE_PORT, serviceNames, STOP_TIMEOUT_SECONDS, WORKER_SERVICE_PATTERN, type ComputeProps, type ServiceId } from './compute.js';
 export { resolveStackConfig, StackConfig, stackConfigFromEnv, type ResolvedStackConfig, type StackConfigInput, type TaskSize } from './config.js';
 export { artifactLifecycleRules, Data, type TierQueues } from './data.js';
 export { dispatcherStatements, edgeStatements, executionStatements, TaskRole, workerStatements, type ArnContext, type Statement } from './iam.js';
