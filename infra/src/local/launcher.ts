@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,11 @@ export async function launchLocalStack(options: LaunchOptions): Promise<LocalSta
       OUTPOST_S3_ENDPOINT: emulators.endpoints.s3,
     });
     clients = createAwsClients(config);
+    // Where this stack listens, for tools run beside it (`npm run tenant`).
+    await writeFile(
+      path.join(home, 'endpoints.json'),
+      `${JSON.stringify({ ...emulators.endpoints, prefix: config.prefix, env: config.env, region: config.region }, null, 2)}\n`,
+    );
     const report = await provisionAll(clients, config.prefix);
     logger.info({ created: report.created.length, existing: report.existing.length }, 'provisioned local resources');
     const names = resourceNames(config.prefix);

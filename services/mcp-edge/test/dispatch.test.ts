@@ -43,7 +43,7 @@ describe('dispatch', () => {
         new ReceiveMessageCommand({ QueueUrl: await h.stores.queues.jobsUrl(tier), MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 0 }),
       );
       if (!out.Messages?.length) return ids;
-      for (const m of out.Messages) ids.push(parseJobMessage(m.Body ?? '').runId);
+      for (const m of out.Messages) ids.push(parseJobMessage(m.Body)?.runId ?? 'unparseable');
     }
   };
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+import { ConfigError, createAwsClients, openStores } from '@outpost/shared';
+import { loadAdminConfig } from './endpoints.js';
+import { runTenantCommand, USAGE, UsageError } from './tenant-commands.js';
+import { TenantDirectory } from './tenant-directory.js';
+
+// `npm run tenant -- …`: tenant and API key administration, straight against DynamoDB.
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.length === 0 || argv[0] === 'help' || argv.includes('--help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  let config;
+  try {
+    config = loadAdminConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tenant: ${err.message}\n(local mode: start the stack with \`npm start\`, or set the OUTPOST_*_ENDPOINT variables)\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const clients = createAwsClients(config);
+  try {
+    const stores = openStores(config, clients);
+    const directory = new TenantDirectory(clients.doc, stores.names.tables.tenants);
+    const result = await runTenantCommand(argv, { stores, directory });
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`tenant: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    const code = (err as { code?: string }).code;
+    if (config.mode === 'local' && (code === 'ECONNREFUSED' || (err instanceof Error && /ECONNREFUSED/.test(String(err.cause ?? err.message))))) {
+      process.stderr.write('tenant: cannot reach the local stack; is `npm start` running?\n');
+      return 1;
+    }
+    throw err;
+  } finally {
+    clients.destroy();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`tenant: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util';
+import { TenantNotFoundError, TierName, type Stores } from '@outpost/shared';
+import type { TenantDirectory } from './tenant-directory.js';
+
+export const USAGE = `usage: npm run tenant -- <command> [options]
+
+  create     --name NAME --tier free|pro|enterprise [--kind live|test]   new tenant + API key
+  list                                                                  tenants created here, with key prefixes
+  set-tier   --tenant TENANT_ID --tier free|pro|enterprise              change a tenant's tier
+  create-key --tenant TENANT_ID [--kind live|test]                      another API key for a tenant
+  revoke-key --key API_KEY_OR_SHA256                                    revoke a key (edges stop accepting it within their cache TTL)
+
+Prints JSON. Talks to DynamoDB directly: in local mode it finds the running stack via .outpost/endpoints.json.`;
+
+/** A usage mistake: the message and the usage text go to stderr, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface TenantCommandDeps {
+  stores: Pick<Stores, 'tenants'>;
+  directory: TenantDirectory;
+}
+
+/** Runs one admin command and returns what to print as JSON. */
+export async function runTenantCommand(argv: readonly string[], deps: TenantCommandDeps): Promise<unknown> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgsSafe(rest);
+  const { tenants } = deps.stores;
+  switch (command) {
+    case 'create': {
+      const name = required(values.name, '--name');
+      const tier = parseTier(values.tier);
+      const tenant = await tenants.createTenant({ name, tier });
+      await deps.directory.add(tenant.tenantId);
+      const { apiKey } = await tenants.createApiKey(tenant.tenantId, parseKind(values.kind));
+      return { tenantId: tenant.tenantId, apiKey, name: tenant.name, tier: tenant.tier };
+    }
+    case 'list': {
+      const list = await deps.directory.load(await deps.directory.ids());
+      return {
+        tenants: await Promise.all(
+          list.map(async (t) => ({
+            ...t,
+            keys: (await tenants.listApiKeys(t.tenantId)).map((k) => ({ prefix: k.prefix, createdAt: k.createdAt, ...(k.revokedAt ? { revokedAt: k.revokedAt } : {}) })),
+          })),
+        ),
+      };
+    }
+    case 'set-tier': {
+      const tenantId = required(values.tenant, '--tenant');
+      try {
+        return await tenants.setTier(tenantId, parseTier(values.tier));
+      } catch (err) {
+        if (err instanceof TenantNotFoundError) throw new UsageError(`no tenant ${tenantId}`);
+        throw err;
+      }
+    }
+    case 'create-key': {
+      const tenantId = required(values.tenant, '--tenant');
+      if (!(await tenants.getTenant(tenantId))) throw new UsageError(`no tenant ${tenantId}`);
+      const { apiKey, record } = await tenants.createApiKey(tenantId, parseKind(values.kind));
+      return { tenantId, apiKey, prefix: record.prefix };
+    }
+    case 'revoke-key': {
+      const key = required(values.key, '--key');
+      try {
+        const record = await tenants.revokeApiKey(key);
+        return { tenantId: record.tenantId, prefix: record.prefix, revokedAt: record.revokedAt };
+      } catch (err) {
+        if (err instanceof Error && err.message === 'no such API key') throw new UsageError('no such API key');
+        throw err;
+      }
+    }
+    default:
+      throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'no command given');
+  }
+}
+
+function parseArgsSafe(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: { name: { type: 'string' }, tier: { type: 'string' }, tenant: { type: 'string' }, key: { type: 'string' }, kind: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+function parseTier(value: string | undefined): TierName {
+  const tier = TierName.safeParse(value);
+  if (!tier.success) throw new UsageError(`--tier must be one of ${TierName.options.join(', ')}`);
+  return tier.data;
+}
+
+function parseKind(value: string | undefined): 'live' | 'test' {
+  if (value === undefined || value === 'live') return 'live';
+  if (value === 'test') return 'test';
+  throw new UsageError('--kind must be live or test');
+}
