@@ -8,7 +8,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createAwsClients, newRunId, openStores, parseJobMessage, type AwsClients } from '@outpost/shared';
 import { LocalJson } from '@outpost/infra/local';
-import { alive, descendants, freePort, LAUNCHER, launch, portInUse, until, type Launched } from './helpers/processes.js';
+import { alive, descendants, freePort, LAUNCHER, launch, listenAddresses, LOOPBACK_V4, portInUse, until, type Launched } from './helpers/processes.js';
 
 // Spawns the BUILT launcher: run `npx turbo run build --filter=@outpost/infra...` first
 // (turbo's test task depends on build).
@@ -109,6 +109,13 @@ describe('local stack (npm start)', () => {
     expect(first.stdout()).toContain(`claude mcp add --transport http outpost ${local.mcpUrl} --header "Authorization: Bearer ${local.apiKey}"`);
     expect(first.stdout()).toContain(file);
     expect(existsSync(path.join(home, 'data'))).toBe(true);
+    // Local mode binds to 127.0.0.1 only (the edge too, once it is built and listening).
+    for (const variable of ['OUTPOST_DYNAMODB_PORT', 'OUTPOST_SQS_PORT'] as const) {
+      expect(listenAddresses(Number(ports[variable]))).toEqual([LOOPBACK_V4]);
+    }
+    if (first.child.pid && descendants(first.child.pid).length > 0 && (await portInUse(Number(ports.OUTPOST_EDGE_PORT)))) {
+      expect(listenAddresses(Number(ports.OUTPOST_EDGE_PORT)).every((a) => a === LOOPBACK_V4)).toBe(true);
+    }
 
     // data written while it runs: a queued run (tier free) and an artifact
     let clients = clientsFor(ports);

@@ -96,3 +96,27 @@ export function launch(env: Record<string, string>, cwd: string): Launched {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   return { child, stdout: () => out, stderr: () => err, exited };
 }
+
+/** Local addresses (hex, as in /proc/net/tcp{,6}) of every socket listening on `port`. */
+export function listenAddresses(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const out: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 4 || cols[3] !== '0A') continue; // 0A = LISTEN
+      const [addr, p] = cols[1]!.split(':');
+      if (p === hexPort) out.push(addr!);
+    }
+  }
+  return out;
+}
+
+/** 127.0.0.1 as /proc/net/tcp writes it (little-endian hex). */
+export const LOOPBACK_V4 = '0100007F';
