@@ -95,5 +95,6 @@ export { QuotaExceededError, UsageStore, type UsageStoreOptions } from './usage-
 export { FleetState, WorkerRegistry, type WorkerRegistryOptions } from './worker-registry.js';
 export { openStores, type Stores } from './stores.js';
 export { IdempotencyStore, type IdempotencyClaim, type IdempotencyStoreOptions } from './idempotency-store.js';
-export { ApiKeyNotFoundError } from './tenant-store.js';
+export { AGENT_SECRETS, SECRET_NAMES, SecretName, secretsFromParameters, type AgentSecretRequirement, type SecretEnvBinding } from './secret-names.js';
 export { ARTIFACT_TIER_TAG, artifactTagging } from './artifact-retention.js';
+export { ApiKeyNotFoundError } from './tenant-store.js';

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import type { AgentName } from './schemas/run.js';
+
+/** Names of a tenant's BYOK secrets (the last segment of the SSM parameter name). */
+export const SECRET_NAMES = ['anthropic_api_key', 'openai_api_key', 'gemini_api_key', 'xai_api_key', 'github_token'] as const;
+export const SecretName = z.enum(SECRET_NAMES);
+export type SecretName = z.infer<typeof SecretName>;
+
+/** One secret handed to an agent as an environment variable (or several, for CLIs that read either name). */
+export interface SecretEnvBinding {
+  secret: SecretName;
+  env: readonly string[];
+}
+
+/**
+ * What each agent needs from the tenant's secrets. `mode: 'all'`: every binding is required;
+ * `'any'`: at least one (aider works with whichever provider key the tenant has).
+ */
+export interface AgentSecretRequirement {
+  mode: 'all' | 'any';
+  bindings: readonly SecretEnvBinding[];
+}
+
+export const AGENT_SECRETS: Record<AgentName, AgentSecretRequirement> = {
+  claude: { mode: 'all', bindings: [{ secret: 'anthropic_api_key', env: ['ANTHROPIC_API_KEY'] }] },
+  codex: { mode: 'all', bindings: [{ secret: 'openai_api_key', env: ['OPENAI_API_KEY', 'CODEX_API_KEY'] }] },
+  gemini: { mode: 'all', bindings: [{ secret: 'gemini_api_key', env: ['GEMINI_API_KEY'] }] },
+  grok: { mode: 'all', bindings: [{ secret: 'xai_api_key', env: ['GROK_API_KEY', 'XAI_API_KEY'] }] },
+  aider: {
+    mode: 'any',
+    bindings: [
+      { secret: 'anthropic_api_key', env: ['ANTHROPIC_API_KEY'] },
+      { secret: 'openai_api_key', env: ['OPENAI_API_KEY'] },
+      { secret: 'gemini_api_key', env: ['GEMINI_API_KEY'] },
+      { secret: 'xai_api_key', env: ['XAI_API_KEY'] },
+    ],
+  },
+  shell: { mode: 'all', bindings: [] },
+};
+
+/** Picks the known secrets out of a `getByPath` result (full parameter names → values). */
+export function secretsFromParameters(params: Record<string, string>, prefix: string): Partial<Record<SecretName, string>> {
+  const out: Partial<Record<SecretName, string>> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (!name.startsWith(prefix)) continue;
+    const parsed = SecretName.safeParse(name.slice(prefix.length));
+    if (parsed.success && value.length > 0) out[parsed.data] = value;
+  }
+  return out;
+}

@@ -1,0 +1,102 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { AGENT_NAMES, BaseEnv, checkBaseEnv, parseEnv, TierName, toBaseConfig, type AgentName, type BaseConfig } from '@outpost/shared';
+
+const seconds = (def: number) => z.coerce.number().positive().default(def);
+
+/** The worker's variables (each key is the environment variable). */
+export const WorkerEnv = BaseEnv.extend({
+  OUTPOST_WORKER_TIER: TierName.describe('Tier whose queue this worker serves (required).'),
+  OUTPOST_WORKER_ID: z.string().regex(/^wkr_[0-9A-Za-z]+$/).optional().describe('Worker id; a fresh `wkr_…` id when unset.'),
+  OUTPOST_WORKER_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(16)
+    .optional()
+    .describe('Runs one worker handles at once. Default 2 in local mode, 1 in aws mode.'),
+  OUTPOST_WORKER_ROOT: z.string().min(1).optional().describe('Directory for run workspaces. Default `$TMPDIR/outpost-work`.'),
+  OUTPOST_DRAIN_GRACE_SECONDS: seconds(100).describe('On SIGTERM, how long running agents may go on before they are stopped and their runs requeued.'),
+  OUTPOST_LEASE_SECONDS: seconds(30).describe('Lease length on a run; renewed while the run lasts.'),
+  OUTPOST_LEASE_RENEW_SECONDS: seconds(2).describe('How often the lease is renewed (and a cancel request noticed).'),
+  OUTPOST_KILL_GRACE_SECONDS: seconds(10).describe('SIGTERM → SIGKILL grace when an agent is stopped (timeout, drain).'),
+  OUTPOST_WORKER_VISIBILITY_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(43_200)
+    .default(60)
+    .describe('SQS visibility timeout of a received job; extended by a heartbeat while the run lasts.'),
+  OUTPOST_WORKER_HEARTBEAT_SECONDS: seconds(5).describe('How often the worker heartbeat item is written.'),
+  OUTPOST_AGENT_USER: z
+    .string()
+    .default('nobody')
+    .describe('Unprivileged user agents run as when the worker runs as root (a name or a numeric uid).'),
+  OUTPOST_AGENT_PATH: z.string().optional().describe('PATH given to agents. Default: the Node binary directory plus the standard system directories.'),
+  OUTPOST_LIVE_LOG_MAX_MB: z.coerce.number().int().min(1).default(64).describe('Live log chunks stop after this many MiB; the whole log is still uploaded at the end.'),
+  OUTPOST_AGENT_CLAUDE_BIN: z.string().default('claude').describe('Claude Code binary.'),
+  OUTPOST_AGENT_CODEX_BIN: z.string().default('codex').describe('Codex CLI binary.'),
+  OUTPOST_AGENT_GEMINI_BIN: z.string().default('gemini').describe('Gemini CLI binary.'),
+  OUTPOST_AGENT_AIDER_BIN: z.string().default('aider').describe('Aider binary.'),
+  OUTPOST_AGENT_GROK_BIN: z.string().default('grok').describe('Grok CLI binary.'),
+  OUTPOST_AGENT_SHELL_BIN: z.string().default('sh').describe('Shell for the `shell` agent.'),
+  ECS_AGENT_URI: z.string().optional().describe('Set by ECS; used for task scale-in protection while busy (aws mode).'),
+});
+export type WorkerEnv = z.infer<typeof WorkerEnv>;
+
+export interface WorkerConfig {
+  base: BaseConfig;
+  tier: TierName;
+  workerId: string | undefined;
+  concurrency: number;
+  root: string;
+  drainGraceMs: number;
+  leaseMs: number;
+  renewMs: number;
+  killGraceMs: number;
+  visibilitySeconds: number;
+  heartbeatMs: number;
+  agentUser: string;
+  agentPath: string;
+  liveLogMaxBytes: number;
+  agentBins: Record<AgentName, string>;
+  ecsAgentUri: string | undefined;
+}
+
+function checkWorkerEnv(env: WorkerEnv, ctx: z.RefinementCtx): void {
+  checkBaseEnv(env, ctx);
+  if (env.OUTPOST_LEASE_RENEW_SECONDS * 2 > env.OUTPOST_LEASE_SECONDS) {
+    ctx.addIssue({ code: 'custom', path: ['OUTPOST_LEASE_RENEW_SECONDS'], message: 'must be at most half of OUTPOST_LEASE_SECONDS' });
+  }
+}
+
+export function defaultAgentPath(): string {
+  return [path.dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':');
+}
+
+/** Parses the worker's environment. */
+export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
+  const parsed = parseEnv(WorkerEnv.superRefine(checkWorkerEnv), env);
+  const base = toBaseConfig(parsed);
+  const bins = {} as Record<AgentName, string>;
+  for (const name of AGENT_NAMES) bins[name] = parsed[`OUTPOST_AGENT_${name.toUpperCase()}_BIN` as `OUTPOST_AGENT_CLAUDE_BIN`];
+  return {
+    base,
+    tier: parsed.OUTPOST_WORKER_TIER,
+    workerId: parsed.OUTPOST_WORKER_ID,
+    concurrency: parsed.OUTPOST_WORKER_CONCURRENCY ?? (base.mode === 'local' ? 2 : 1),
+    root: path.resolve(parsed.OUTPOST_WORKER_ROOT ?? path.join(os.tmpdir(), 'outpost-work')),
+    drainGraceMs: parsed.OUTPOST_DRAIN_GRACE_SECONDS * 1000,
+    leaseMs: parsed.OUTPOST_LEASE_SECONDS * 1000,
+    renewMs: parsed.OUTPOST_LEASE_RENEW_SECONDS * 1000,
+    killGraceMs: parsed.OUTPOST_KILL_GRACE_SECONDS * 1000,
+    visibilitySeconds: parsed.OUTPOST_WORKER_VISIBILITY_SECONDS,
+    heartbeatMs: parsed.OUTPOST_WORKER_HEARTBEAT_SECONDS * 1000,
+    agentUser: parsed.OUTPOST_AGENT_USER,
+    agentPath: parsed.OUTPOST_AGENT_PATH ?? defaultAgentPath(),
+    liveLogMaxBytes: parsed.OUTPOST_LIVE_LOG_MAX_MB * 1024 * 1024,
+    agentBins: bins,
+    ecsAgentUri: parsed.ECS_AGENT_URI,
+  };
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import path from 'node:path';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { ConfigError, createAwsClients, createLogger, FileParameterStore, SsmParameterStore, type ParameterStore } from '@outpost/shared';
+import { loadWorkerConfig } from './config.js';
+import { EcsAgentTaskProtection, noTaskProtection } from './task-protection.js';
+import { Worker } from './worker.js';
+
+// Process entry: `node services/worker/dist/main.js` (the local launcher and ECS both start it).
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadWorkerConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger({ service: 'worker', level: config.base.logLevel });
+  const clients = createAwsClients(config.base);
+  const params: ParameterStore =
+    config.base.mode === 'local'
+      ? new FileParameterStore(path.join(config.base.home, 'secrets.json'))
+      : new SsmParameterStore(new SSMClient({ region: config.base.region }));
+  const taskProtection =
+    config.base.mode === 'aws' && config.ecsAgentUri ? new EcsAgentTaskProtection(config.ecsAgentUri, logger) : noTaskProtection;
+  const worker = new Worker({ config, clients, params, logger, taskProtection });
+
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal; exiting now');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'draining');
+    worker.stop().then(
+      () => {
+        clients.destroy();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'drain failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  await worker.start();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`worker failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,373 @@
+import path from 'node:path';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  LeaseLostError,
+  parameterPaths,
+  redact,
+  runLogger,
+  secretsFromParameters,
+  type ArtifactRef,
+  type Logger,
+  type ParameterStore,
+  type RunError,
+  type RunRecord,
+  type RunStore,
+  type RunSummary,
+  type SecretName,
+  type TerminalStatus,
+} from '@outpost/shared';
+import { AgentProcess, type AgentExit } from './agent-process.js';
+import { ADAPTERS } from './agents/index.js';
+import { buildAgentEnv, MissingSecretError } from './agents/env.js';
+import type { AgentResult } from './agents/types.js';
+import { uploadFile, uploadJson, type ArtifactTarget } from './artifacts.js';
+import type { WorkerConfig } from './config.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { LogSink } from './log-sink.js';
+import { InvalidRepoError, parseRepo } from './repo-spec.js';
+import type { AgentIdentity } from './run-as.js';
+import { Workspace, type CollectedChanges } from './workspace.js';
+
+export interface RunDeps {
+  config: Pick<
+    WorkerConfig,
+    'base' | 'root' | 'killGraceMs' | 'leaseMs' | 'renewMs' | 'agentBins' | 'agentPath' | 'liveLogMaxBytes'
+  >;
+  runs: RunStore;
+  s3: S3Client;
+  bucket: string;
+  params: ParameterStore;
+  identity: AgentIdentity | undefined;
+  workerId: string;
+  logger: Logger;
+}
+
+/** How a run execution ended, from the message's point of view. */
+export type RunOutcome =
+  | { kind: 'finished'; status: TerminalStatus }
+  /** The lease went to someone else: nothing was written; the message is not ours to settle. */
+  | { kind: 'lost' }
+  /** Handed back to the queue (drain): the message should become visible again. */
+  | { kind: 'released' };
+
+type StopReason = 'cancel' | 'timeout' | 'drain' | 'lost';
+
+/** Grace for a cancel: the issue promises the agent is stopped within 5 s of the request. */
+const CANCEL_GRACE_MS = 2000;
+const TAIL_LINES_IN_ERROR = 15;
+
+/**
+ * One leased run, start to end: secrets, workspace, clone, agent, live log, artifacts, final
+ * write. Every write is fenced by the lease; when the lease is lost the agent is stopped and
+ * nothing more is written.
+ */
+export class RunExecution {
+  private readonly log: Logger;
+  private stopReason: StopReason | undefined;
+  private cancelReason = 'cancelled by request';
+  private agent: AgentProcess | undefined;
+  private secretValues: string[] = [];
+
+  constructor(
+    private readonly deps: RunDeps,
+    readonly run: RunRecord,
+    private readonly leaseToken: string,
+  ) {
+    this.log = runLogger(deps.logger, run).child({ attempt: run.attempt });
+  }
+
+  get runId(): string {
+    return this.run.runId;
+  }
+
+  /** Stops the run for a drain: the agent is stopped and the run handed back to the queue. */
+  interrupt(): void {
+    this.stop('drain', this.deps.config.killGraceMs);
+  }
+
+  async execute(): Promise<RunOutcome> {
+    const { run } = this;
+    const keeper = new LeaseKeeper({
+      runs: this.deps.runs,
+      tenantId: run.tenantId,
+      runId: run.runId,
+      leaseToken: this.leaseToken,
+      leaseMs: this.deps.config.leaseMs,
+      renewMs: this.deps.config.renewMs,
+      logger: this.log,
+      onCancel: (reason) => {
+        this.cancelReason = reason;
+        this.log.info({}, 'cancel requested; stopping the agent');
+        this.stop('cancel', CANCEL_GRACE_MS);
+      },
+      onLost: (err) => {
+        this.log.warn({ err }, 'lease lost; stopping the agent, writing nothing more');
+        this.stop('lost', CANCEL_GRACE_MS);
+      },
+    });
+    keeper.start();
+    let ws: Workspace | undefined;
+    let sink: LogSink | undefined;
+    try {
+      const secrets = await this.loadSecrets();
+      this.secretValues = Object.values(secrets);
+      const adapter = ADAPTERS[run.agent];
+      let agentEnv: Record<string, string>;
+      ws = await Workspace.create({
+        root: this.deps.config.root,
+        name: `${run.runId}-a${run.attempt}`,
+        identity: this.deps.identity,
+        pathEnv: this.deps.config.agentPath,
+      });
+      try {
+        agentEnv = buildAgentEnv({ agent: run.agent, secrets, home: ws.homeDir, path: this.deps.config.agentPath, tmpDir: ws.tmpDir }).env;
+      } catch (err) {
+        if (err instanceof MissingSecretError) return await this.finishEarly('failed', { code: 'missing_secret', message: err.message });
+        throw err;
+      }
+      let spec;
+      try {
+        spec = parseRepo(run.repo, this.deps.config.base.mode);
+      } catch (err) {
+        if (err instanceof InvalidRepoError) return await this.finishEarly('failed', { code: 'invalid_job', message: err.message });
+        throw err;
+      }
+      const task = await this.readTask();
+      const target = this.target();
+      sink = new LogSink({
+        s3: this.deps.s3,
+        bucket: this.deps.bucket,
+        tenantId: run.tenantId,
+        runId: run.runId,
+        startSeq: run.logChunks ?? 0,
+        secrets: this.secretValues,
+        file: path.join(ws.outDir, 'log.txt'),
+        maxLiveBytes: this.deps.config.liveLogMaxBytes,
+        logger: this.log,
+        onProgress: (logTail, logChunks) => this.progress({ logTail, logChunks }),
+      });
+      sink.append('sys', [`attempt ${run.attempt} on worker ${this.deps.workerId}: ${run.agent} in ${run.repo}${run.ref ? ` at ${run.ref}` : ''}`]);
+
+      const offerToken = spec.kind !== 'file' && (this.deps.config.base.mode === 'local' || spec.host === 'github.com');
+      let base: string;
+      try {
+        base = await ws.clone(spec, run.ref, offerToken ? secrets.github_token : undefined);
+      } catch (err) {
+        const message = this.redact(`clone of ${run.repo} failed: ${err instanceof Error ? err.message : String(err)}`);
+        sink.append('sys', [message]);
+        return await this.end(ws, sink, undefined, { status: 'failed', error: { code: 'clone_failed', message } });
+      }
+      await this.progress({ baseCommit: base });
+      sink.append('sys', [`base commit ${base}`]);
+      if (this.stopReason) return await this.end(ws, sink, base, this.stoppedBeforeStart());
+
+      const parser = adapter.parser();
+      const started = Date.now();
+      const agent = new AgentProcess({
+        bin: this.deps.config.agentBins[run.agent],
+        args: adapter.args({ task, model: run.model }),
+        cwd: ws.repoDir,
+        env: agentEnv,
+        identity: this.deps.identity,
+        sink,
+        parser,
+        logger: this.log,
+      });
+      this.agent = agent;
+      // A stop requested while we were spawning.
+      if (this.stopReason) void agent.stop(this.stopReason === 'drain' ? this.deps.config.killGraceMs : CANCEL_GRACE_MS);
+      const timeoutMs = this.timeoutSeconds() * 1000;
+      const timer = setTimeout(() => {
+        this.log.info({ timeoutMs }, 'run timed out; stopping the agent');
+        this.stop('timeout', this.deps.config.killGraceMs);
+      }, timeoutMs);
+      const exit = await agent.exited;
+      clearTimeout(timer);
+      const durationMs = Date.now() - started;
+      if (this.stopReason === 'lost') return { kind: 'lost' };
+      sink.append('sys', [describeExit(exit, durationMs)]);
+      return await this.end(ws, sink, base, this.decide(exit, sink), { exit, durationMs, result: parser.result() });
+    } catch (err) {
+      if (err instanceof LeaseLostError || this.stopReason === 'lost') return { kind: 'lost' };
+      this.log.error({ err }, 'run failed inside the worker');
+      const message = this.redact(`worker error: ${err instanceof Error ? err.message : String(err)}`);
+      try {
+        await sink?.close();
+        return await this.finishEarly('failed', { code: 'internal', message });
+      } catch (e) {
+        if (e instanceof LeaseLostError) return { kind: 'lost' };
+        throw e;
+      }
+    } finally {
+      keeper.stop();
+      if (this.agent) await this.agent.stop(CANCEL_GRACE_MS);
+      await sink?.close().catch(() => undefined);
+      await ws?.remove().catch((err: unknown) => this.log.warn({ err }, 'workspace removal failed'));
+    }
+  }
+
+  // --- steps ---
+
+  private stop(reason: StopReason, graceMs: number): void {
+    // The first reason wins, except that losing the lease overrides everything: nothing may be written.
+    if (this.stopReason && reason !== 'lost') return;
+    this.stopReason = reason;
+    void this.agent?.stop(graceMs);
+  }
+
+  private stoppedBeforeStart(): Ending {
+    if (this.stopReason === 'cancel') return { status: 'cancelled', error: { code: 'cancelled', message: this.cancelReason } };
+    return { status: 'release' };
+  }
+
+  private decide(exit: AgentExit, sink: LogSink): Ending {
+    switch (this.stopReason) {
+      case 'cancel':
+        return { status: 'cancelled', error: { code: 'cancelled', message: this.cancelReason } };
+      case 'timeout':
+        return { status: 'timed_out', error: { code: 'timeout', message: `the agent ran longer than ${this.timeoutSeconds()} s and was stopped` } };
+      case 'drain':
+        return { status: 'release' };
+      case 'lost':
+      case undefined:
+        break;
+    }
+    if (exit.spawnError) {
+      const code = (exit.spawnError as NodeJS.ErrnoException).code ?? 'error';
+      return {
+        status: 'failed',
+        error: { code: 'agent_unavailable', message: `agent ${this.run.agent} could not be started (${code}); it is not installed on this worker` },
+      };
+    }
+    if (exit.code === 0) return { status: 'succeeded' };
+    const lines = sink.tail.split('\n').filter(Boolean).slice(-TAIL_LINES_IN_ERROR).join('\n');
+    const how = exit.code !== null ? `exit code ${exit.code}` : `signal ${exit.signal ?? 'unknown'}`;
+    return { status: 'failed', error: { code: 'agent_failed', message: this.redact(`agent exited with ${how}; last lines:\n${lines}`).slice(-3900) } };
+  }
+
+  /** Uploads what exists and writes the run's end (or hands it back to the queue). */
+  private async end(
+    ws: Workspace,
+    sink: LogSink,
+    base: string | undefined,
+    ending: Ending,
+    agent?: { exit: AgentExit; durationMs: number; result: AgentResult },
+  ): Promise<RunOutcome> {
+    const t = this.target();
+    let changes: CollectedChanges | undefined;
+    if (base) {
+      try {
+        changes = await ws.collect(base, this.secretValues);
+        if (changes.secretInChanges) sink.append('sys', ['the changes contain a secret: it is redacted in patch.diff and no changes.bundle is shared']);
+      } catch (err) {
+        this.log.warn({ err }, 'collecting changes failed');
+        sink.append('sys', [this.redact(`collecting changes failed: ${err instanceof Error ? err.message : String(err)}`)]);
+      }
+    }
+    await sink.close();
+    if (this.stopReason === 'lost') return { kind: 'lost' };
+    const artifacts: ArtifactRef[] = [await uploadFile(t, 'log.txt', path.join(ws.outDir, 'log.txt'), 'text/plain; charset=utf-8')];
+    if (changes) artifacts.push(await uploadFile(t, 'patch.diff', changes.patchFile, 'text/x-diff'));
+    if (changes?.bundleFile) artifacts.push(await uploadFile(t, 'changes.bundle', changes.bundleFile, 'application/octet-stream'));
+    let summary: RunSummary | undefined;
+    if (agent) {
+      const finalMessage = agent.result.finalMessage !== undefined ? this.redact(agent.result.finalMessage) : undefined;
+      summary = {
+        durationMs: agent.durationMs,
+        exitCode: agent.exit.code,
+        filesChanged: changes?.filesChanged ?? 0,
+        insertions: changes?.insertions ?? 0,
+        deletions: changes?.deletions ?? 0,
+        committed: changes?.committed ?? false,
+        ...(finalMessage !== undefined ? { finalMessage } : {}),
+        ...(agent.result.usage ? { usage: agent.result.usage } : {}),
+      };
+      artifacts.push(await uploadJson(t, 'summary.json', { runId: this.run.runId, attempt: this.run.attempt, status: ending.status, baseCommit: base, ...summary }));
+    }
+    if (ending.status === 'release') {
+      await this.deps.runs.release({
+        tenantId: this.run.tenantId,
+        runId: this.run.runId,
+        tier: this.run.tier,
+        leaseToken: this.leaseToken,
+        countAttempt: false,
+      });
+      this.log.info({}, 'run handed back to the queue');
+      return { kind: 'released' };
+    }
+    await this.deps.runs.finish({
+      tenantId: this.run.tenantId,
+      runId: this.run.runId,
+      leaseToken: this.leaseToken,
+      status: ending.status,
+      ...(agent ? { exitCode: agent.exit.code } : {}),
+      ...(ending.error ? { error: ending.error } : {}),
+      ...(summary ? { summary } : {}),
+      artifacts,
+      logTail: sink.tail,
+      retentionDays: this.deps.config.base.tiers[this.run.tier].retentionDays,
+    });
+    this.log.info({ status: ending.status }, 'run finished');
+    return { kind: 'finished', status: ending.status };
+  }
+
+  /** Ends a run before a workspace log exists (bad input, missing secret). */
+  private async finishEarly(status: TerminalStatus, error: RunError): Promise<RunOutcome> {
+    await this.deps.runs.finish({
+      tenantId: this.run.tenantId,
+      runId: this.run.runId,
+      leaseToken: this.leaseToken,
+      status,
+      error: { code: error.code, message: this.redact(error.message) },
+      retentionDays: this.deps.config.base.tiers[this.run.tier].retentionDays,
+    });
+    this.log.info({ status, code: error.code }, 'run finished before the agent started');
+    return { kind: 'finished', status };
+  }
+
+  private async progress(p: { logTail?: string; logChunks?: number; baseCommit?: string }): Promise<void> {
+    if (this.stopReason === 'lost') return;
+    try {
+      await this.deps.runs.recordProgress({ tenantId: this.run.tenantId, runId: this.run.runId, leaseToken: this.leaseToken, ...p });
+    } catch (err) {
+      if (err instanceof LeaseLostError) {
+        this.log.warn({ err }, 'lease lost; stopping the agent, writing nothing more');
+        this.stop('lost', CANCEL_GRACE_MS);
+      }
+      throw err;
+    }
+  }
+
+  private async loadSecrets(): Promise<Partial<Record<SecretName, string>>> {
+    const prefix = parameterPaths.tenantSecrets(this.deps.config.base.env, this.run.tenantId);
+    return secretsFromParameters(await this.deps.params.getByPath(prefix), prefix);
+  }
+
+  private async readTask(): Promise<string> {
+    if (this.run.task !== undefined) return this.run.task;
+    if (!this.run.taskKey) throw new Error('run has neither task nor taskKey');
+    const out = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.bucket, Key: this.run.taskKey }));
+    if (!out.Body) throw new Error(`task object ${this.run.taskKey} is empty`);
+    return out.Body.transformToString('utf8');
+  }
+
+  private timeoutSeconds(): number {
+    return Math.min(this.run.timeoutSeconds, this.deps.config.base.tiers[this.run.tier].maxTimeoutSeconds);
+  }
+
+  private target(): ArtifactTarget {
+    return { s3: this.deps.s3, bucket: this.deps.bucket, tenantId: this.run.tenantId, runId: this.run.runId };
+  }
+
+  private redact(text: string): string {
+    return redact(text, this.secretValues);
+  }
+}
+
+type Ending = { status: TerminalStatus | 'release'; error?: RunError };
+
+function describeExit(exit: AgentExit, durationMs: number): string {
+  if (exit.spawnError) return `agent could not be started: ${(exit.spawnError as NodeJS.ErrnoException).code ?? exit.spawnError.message}`;
+  const how = exit.code !== null ? `exit code ${exit.code}` : `signal ${exit.signal ?? 'unknown'}`;
+  return `agent ended with ${how} after ${(durationMs / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,246 @@
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import type { Message } from '@aws-sdk/client-sqs';
+import { Consumer } from 'sqs-consumer';
+import {
+  newWorkerId,
+  openStores,
+  silentLogger,
+  type AgentName,
+  type AwsClients,
+  type Logger,
+  type ParameterStore,
+  type RunRecord,
+  type Stores,
+  type WorkerState,
+} from '@outpost/shared';
+import { probeAgents } from './availability.js';
+import type { WorkerConfig } from './config.js';
+import { handleJob, type JobDeps, type JobOutcome } from './handle-job.js';
+import { resolveAgentIdentity, type AgentIdentity } from './run-as.js';
+import { RunExecution, type RunOutcome } from './run-execution.js';
+import { noTaskProtection, type TaskProtection } from './task-protection.js';
+
+export interface WorkerOptions {
+  config: WorkerConfig;
+  clients: AwsClients;
+  params: ParameterStore;
+  /** @default openStores(config.base, clients) */
+  stores?: Stores;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** @default noTaskProtection */
+  taskProtection?: TaskProtection;
+  /** Handlers for job kinds other than `run` (e.g. `promote`). */
+  handlers?: JobDeps['handlers'];
+}
+
+/** Re-assert scale-in protection this often while busy (it expires after 60 minutes). */
+const PROTECTION_REFRESH_MS = 10 * 60_000;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * One worker process: consumes its tier's queue, runs up to `concurrency` runs at once, keeps a
+ * heartbeat item, and drains on stop (running agents get the drain grace, then their runs go back
+ * to the queue).
+ */
+export class Worker {
+  readonly workerId: string;
+  private readonly logger: Logger;
+  private readonly stores: Stores;
+  private readonly protection: TaskProtection;
+  private readonly identity: AgentIdentity | undefined;
+  private readonly startedAt = new Date().toISOString();
+  private readonly version = packageVersion();
+  private readonly active = new Map<string, RunExecution>();
+  private readonly handlers = new Set<Promise<unknown>>();
+  private consumer: Consumer | undefined;
+  private agents: AgentName[] = [];
+  private state: WorkerState = 'idle';
+  private hbTimer: NodeJS.Timeout | undefined;
+  private hbTicking: Promise<void> | undefined;
+  private protectedSince: number | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.workerId = o.config.workerId ?? newWorkerId();
+    this.logger = (o.logger ?? silentLogger).child({ workerId: this.workerId, tier: o.config.tier });
+    this.stores = o.stores ?? openStores(o.config.base, o.clients);
+    this.protection = o.taskProtection ?? noTaskProtection;
+    this.identity = resolveAgentIdentity(o.config.agentUser);
+  }
+
+  /** Runs in progress (run ids). */
+  get currentRuns(): string[] {
+    return [...this.active.keys()];
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.o;
+    await mkdir(config.root, { recursive: true, mode: 0o711 });
+    this.agents = await probeAgents({ bins: config.agentBins, path: config.agentPath, home: os.tmpdir(), identity: this.identity });
+    const queueUrl = await this.stores.queues.jobsUrl(config.tier);
+    const deps: JobDeps = {
+      runs: this.stores.runs,
+      tier: config.tier,
+      tiers: config.base.tiers,
+      workerId: this.workerId,
+      leaseMs: config.leaseMs,
+      sqs: this.o.clients.sqs,
+      queueUrl,
+      logger: this.logger,
+      execute: (run, token) => this.execute(run, token),
+      ...(this.o.handlers ? { handlers: this.o.handlers } : {}),
+    };
+    await this.heartbeatTick();
+    this.hbTimer = setInterval(() => void this.heartbeatTick(), config.heartbeatMs);
+    const consumer = Consumer.create({
+      queueUrl,
+      sqs: this.o.clients.sqs,
+      batchSize: config.concurrency,
+      waitTimeSeconds: 20,
+      visibilityTimeout: config.visibilitySeconds,
+      heartbeatInterval: Math.max(1, Math.floor(config.visibilitySeconds / 3)),
+      handleMessage: async (message: Message) => {
+        const p = handleJob(deps, message);
+        this.handlers.add(p);
+        try {
+          const outcome: JobOutcome = await p;
+          this.logger.debug({ messageId: message.MessageId, ...outcome }, 'job handled');
+          return outcome.settle ? message : undefined;
+        } finally {
+          this.handlers.delete(p);
+        }
+      },
+    });
+    consumer.on('error', (err) => {
+      // A heartbeat that fires just after the delete reports MessageNotInflight: harmless.
+      if (/not ?in ?flight|ReceiptHandleIsInvalid/i.test(`${err.name} ${err.message}`)) return;
+      this.logger.warn({ err }, 'sqs consumer error');
+    });
+    consumer.on('processing_error', (err, message) => this.logger.error({ err, messageId: message?.MessageId }, 'job handler failed; the job returns after its visibility timeout'));
+    consumer.on('timeout_error', (err, message) => this.logger.error({ err, messageId: message?.MessageId }, 'job handler timed out'));
+    this.consumer = consumer;
+    consumer.start();
+    this.logger.info({ concurrency: config.concurrency, agents: this.agents, agentUser: this.identity ? config.agentUser : undefined }, 'worker started');
+  }
+
+  /**
+   * Drains: stop receiving, give running agents `drainGraceMs`, then stop them and hand their runs
+   * back to the queue; finally remove the heartbeat. Idempotent.
+   */
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.stopping ??= (async () => {
+      this.state = 'draining';
+      this.consumer?.stop({ abort: true });
+      void this.heartbeatTick();
+      const graceMs = options.graceMs ?? this.o.config.drainGraceMs;
+      const deadline = Date.now() + graceMs;
+      while (this.handlers.size > 0 && Date.now() < deadline) await sleep(Math.min(100, Math.max(1, deadline - Date.now())));
+      if (this.active.size > 0) {
+        this.logger.warn({ runs: this.currentRuns }, 'drain grace over; stopping agents and requeueing their runs');
+        for (const ex of this.active.values()) ex.interrupt();
+      }
+      await Promise.allSettled([...this.handlers]);
+      // Let sqs-consumer finish its deletes of settled messages.
+      const settleDeadline = Date.now() + 5000;
+      while (this.consumer?.status.isPolling && Date.now() < settleDeadline) await sleep(50);
+      if (this.hbTimer) clearInterval(this.hbTimer);
+      await this.hbTicking;
+      await this.stores.workers.remove(this.o.config.tier, this.workerId).catch((err: unknown) => this.logger.warn({ err }, 'heartbeat removal failed'));
+      await this.protection.set(false).catch(() => undefined);
+      this.logger.info({}, 'worker stopped');
+    })();
+    return this.stopping;
+  }
+
+  private async execute(run: RunRecord, leaseToken: string): Promise<RunOutcome> {
+    const ex = new RunExecution(
+      {
+        config: this.o.config,
+        runs: this.stores.runs,
+        s3: this.o.clients.s3,
+        bucket: this.stores.names.bucket,
+        params: this.o.params,
+        identity: this.identity,
+        workerId: this.workerId,
+        logger: this.logger,
+      },
+      run,
+      leaseToken,
+    );
+    this.active.set(run.runId, ex);
+    this.setState();
+    try {
+      // Drain already over: do not start, hand it straight back.
+      if (this.stopping && this.state === 'draining') ex.interrupt();
+      return await ex.execute();
+    } finally {
+      this.active.delete(run.runId);
+      this.setState();
+    }
+  }
+
+  private setState(): void {
+    const next: WorkerState = this.stopping ? 'draining' : this.active.size > 0 ? 'busy' : 'idle';
+    const changed = next !== this.state;
+    this.state = next;
+    if (changed || this.active.size > 0) void this.heartbeatTick();
+  }
+
+  /** Writes the heartbeat and keeps task protection in step with busy/idle. Never overlaps, never throws. */
+  private heartbeatTick(): Promise<void> {
+    if (this.hbTicking) return this.hbTicking;
+    const p = (async () => {
+      const { config } = this.o;
+      try {
+        await this.stores.workers.heartbeat(
+          {
+            tier: config.tier,
+            workerId: this.workerId,
+            state: this.state,
+            currentRuns: this.currentRuns,
+            capacity: config.concurrency,
+            agents: this.agents,
+            version: this.version,
+            host: os.hostname(),
+            pid: process.pid,
+            startedAt: this.startedAt,
+          },
+          Math.ceil((3 * config.heartbeatMs) / 1000),
+        );
+      } catch (err) {
+        this.logger.warn({ err }, 'heartbeat write failed');
+      }
+      try {
+        const busy = this.active.size > 0;
+        if (busy && (this.protectedSince === undefined || Date.now() - this.protectedSince > PROTECTION_REFRESH_MS)) {
+          await this.protection.set(true);
+          this.protectedSince = Date.now();
+        } else if (!busy && this.protectedSince !== undefined) {
+          await this.protection.set(false);
+          this.protectedSince = undefined;
+        }
+      } catch (err) {
+        this.logger.warn({ err }, 'task protection update failed');
+      }
+    })().finally(() => {
+      this.hbTicking = undefined;
+    });
+    this.hbTicking = p;
+    return p;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
