@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startTestStack, type TestStack } from '@outpost/infra/local';
+import { openStores, type Stores } from '@outpost/shared';
+import { runTenantCommand, UsageError } from '../src/admin/tenant-commands.js';
+import { TenantDirectory } from '../src/admin/tenant-directory.js';
+
+const run = promisify(execFile);
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/admin/tenant-cli.js');
+
+describe('tenant admin command', () => {
+  let home: string;
+  let stack: TestStack;
+  let stores: Stores;
+  let deps: { stores: Stores; directory: TenantDirectory };
+
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'outpost-cli-'));
+    stack = await startTestStack({ home });
+    stores = openStores(stack.config, stack.clients);
+    deps = { stores, directory: new TenantDirectory(stack.clients.doc, stores.names.tables.tenants) };
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('create prints a tenant id and a working API key; list, set-tier, create-key and revoke-key follow', async () => {
+    const created = (await runTenantCommand(['create', '--name', 'Acme', '--tier', 'pro'], deps)) as { tenantId: string; apiKey: string };
+    expect(created).toMatchObject({ tenantId: expect.stringMatching(/^ten_/), apiKey: expect.stringMatching(/^op_live_/), tier: 'pro' });
+    expect((await stores.tenants.resolveApiKey(created.apiKey))?.tenantId).toBe(created.tenantId);
+
+    const listed = (await runTenantCommand(['list'], deps)) as { tenants: { tenantId: string; tier: string; keys: unknown[] }[] };
+    expect(listed.tenants).toEqual([expect.objectContaining({ tenantId: created.tenantId, name: 'Acme', tier: 'pro', keys: [expect.objectContaining({ prefix: created.apiKey.slice(0, 12) })] })]);
+    expect(JSON.stringify(listed)).not.toContain(created.apiKey);
+
+    await runTenantCommand(['set-tier', '--tenant', created.tenantId, '--tier', 'enterprise'], deps);
+    expect((await stores.tenants.getTenant(created.tenantId))?.tier).toBe('enterprise');
+
+    const second = (await runTenantCommand(['create-key', '--tenant', created.tenantId, '--kind', 'test'], deps)) as { apiKey: string };
+    expect(second.apiKey).toMatch(/^op_test_/);
+    await runTenantCommand(['revoke-key', '--key', created.apiKey], deps);
+    expect(await stores.tenants.resolveApiKey(created.apiKey)).toBeUndefined();
+    expect((await stores.tenants.resolveApiKey(second.apiKey))?.tenantId).toBe(created.tenantId);
+  });
+
+  it.each([
+    [['create', '--name', 'x']],
+    [['create', '--name', 'x', '--tier', 'gold']],
+    [['set-tier', '--tenant', 'ten_nope', '--tier', 'pro']],
+    [['create-key', '--tenant', 'ten_nope']],
+    [['revoke-key', '--key', 'op_live_unknownunknownunknownunknown']],
+    [['frobnicate']],
+    [['create', '--bogus']],
+  ])('refuses %p with a usage error', async (argv) => {
+    await expect(runTenantCommand(argv, deps)).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('runs as a process that finds the stack through endpoints.json', async () => {
+    expect(existsSync(CLI)).toBe(true); // build first: npx turbo run build --filter=@outpost/mcp-edge
+    const cliHome = await mkdtemp(path.join(tmpdir(), 'outpost-cli-home-'));
+    try {
+      await writeFile(path.join(cliHome, 'endpoints.json'), JSON.stringify({ ...stack.config.endpoints, prefix: stack.config.prefix, env: 'test' }));
+      const env = { PATH: process.env.PATH ?? '', OUTPOST_HOME: cliHome, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+      const { stdout } = await run(process.execPath, [CLI, 'create', '--name', 'Proc', '--tier', 'free'], { env });
+      const out = JSON.parse(stdout) as { tenantId: string; apiKey: string };
+      expect((await stores.tenants.resolveApiKey(out.apiKey))?.tenantId).toBe(out.tenantId);
+      const bad = await run(process.execPath, [CLI, 'create', '--name', 'x'], { env }).catch((err: { code: number; stderr: string }) => err);
+      expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--tier') });
+    } finally {
+      await rm(cliHome, { recursive: true, force: true });
+    }
+  });
+});
