@@ -162,6 +162,37 @@ describe('local stack (npm start)', () => {
     await stopAndCheck(third, ports);
   }, 240_000);
 
+  it('keeps DynamoDB data and artifacts when the launcher is killed hard (SIGKILL), and starts again', async () => {
+    const home = path.join(dir, 'killed', '.outpost');
+    const ports = await pickPorts();
+    const first = await start(home, ports);
+    const local = LocalJson.parse(JSON.parse(await readFile(path.join(home, 'local.json'), 'utf8')));
+    let clients = clientsFor(ports);
+    let stores = openStores({ prefix: 'outpost' }, clients);
+    const runId = newRunId();
+    await stores.runs.create({
+      tenantId: local.tenantId, runId, tier: 'pro', agent: 'shell', repo: 'owner/repo', task: 'true', taskBytes: 4, timeoutSeconds: 60, maxAttempts: 3,
+    });
+    await clients.s3.send(new PutObjectCommand({ Bucket: stores.names.bucket, Key: 'k.txt', Body: 'kept' }));
+    clients.destroy();
+    const pids = [first.child.pid!, ...descendants(first.child.pid!)];
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    await first.exited;
+    await until(() => pids.every((pid) => !alive(pid)), { timeoutMs: 30_000, what: 'killed processes to exit' });
+
+    const second = await start(home, ports);
+    clients = clientsFor(ports);
+    stores = openStores({ prefix: 'outpost' }, clients);
+    try {
+      expect((await stores.runs.get(local.tenantId, runId))?.runId).toBe(runId);
+      const body = await clients.s3.send(new GetObjectCommand({ Bucket: stores.names.bucket, Key: 'k.txt' }));
+      expect(await body.Body!.transformToString()).toBe('kept');
+    } finally {
+      clients.destroy();
+    }
+    await stopAndCheck(second, ports);
+  }, 240_000);
+
   it.each(['OUTPOST_EDGE_PORT', 'OUTPOST_DYNAMODB_PORT', 'OUTPOST_SQS_PORT'] as const)(
     'a port already in use (%s) is a clear error naming the port and the variable, non-zero exit, nothing left',
     async (variable) => {
