@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT, startTestStack, type TestStack } from '@outpost/infra/local';
+import { startEdge, type Edge } from '@outpost/mcp-edge';
+import { openStores } from '@outpost/shared';
+
+const run = promisify(execFile);
+// Installed as a devDependency of this package (see notes/local-stack.md): runs offline, no key needed.
+const CLAUDE = path.join(REPO_ROOT, 'node_modules/.bin/claude');
+
+describe('a real MCP client: Claude Code', () => {
+  let home: string;
+  let stack: TestStack;
+  let edge: Edge;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'outpost-claude-'));
+    stack = await startTestStack({ home: path.join(home, 'outpost') });
+    edge = await startEdge({ config: { ...stack.config, port: 0, host: '127.0.0.1' }, clients: stack.clients });
+    const stores = openStores(stack.config, stack.clients);
+    const tenant = await stores.tenants.createTenant({ name: 'claude-code', tier: 'pro' });
+    apiKey = (await stores.tenants.createApiKey(tenant.tenantId, 'test')).apiKey;
+  });
+  afterAll(async () => {
+    await edge?.close(1_000);
+    await stack?.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  /** Runs claude with a scratch HOME and config dir, so nothing of the machine's setup leaks in or out. */
+  const claude = async (args: string[], cwd: string) => {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      CLAUDE_CONFIG_DIR: path.join(home, '.claude'),
+      DISABLE_AUTOUPDATER: '1',
+      DISABLE_TELEMETRY: '1',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    };
+    // claude exits 0 even when a server fails to connect: callers check the text.
+    const { stdout, stderr } = await run(CLAUDE, args, { cwd, env, timeout: 90_000 });
+    return `${stdout}\n${stderr}`;
+  };
+
+  it('connects to the edge over HTTP with a Bearer key (`claude mcp list` says Connected)', async () => {
+    expect(existsSync(CLAUDE)).toBe(true);
+    const project = path.join(home, 'project');
+    await mkdir(project, { recursive: true });
+    const added = await claude(['mcp', 'add', '--transport', 'http', 'outpost', `${edge.url}/mcp`, '--header', `Authorization: Bearer ${apiKey}`], project);
+    expect(added).toMatch(/Added HTTP MCP server outpost/);
+    const listed = await claude(['mcp', 'list'], project);
+    const line = listed.split('\n').find((l) => l.startsWith('outpost:'));
+    expect(line).toBeDefined();
+    expect(line).toMatch(/✔ Connected/);
+  }, 120_000);
+
+  it('reports a wrong key as not connected (the check can fail)', async () => {
+    const project = path.join(home, 'project-bad');
+    await mkdir(project, { recursive: true });
+    await claude(['mcp', 'add', '--transport', 'http', 'outpost', `${edge.url}/mcp`, '--header', 'Authorization: Bearer op_test_wrongwrongwrongwrongwrongwrong'], project);
+    const listed = await claude(['mcp', 'list'], project);
+    const line = listed.split('\n').find((l) => l.startsWith('outpost:'));
+    expect(line).toBeDefined();
+    expect(line).not.toMatch(/✔ Connected/);
+  }, 120_000);
+});
