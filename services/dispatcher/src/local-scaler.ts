@@ -18,12 +18,17 @@ export interface LocalScalerOptions {
   entry: string;
   /** Environment of every worker; OUTPOST_WORKER_TIER and OUTPOST_WORKER_ID are added per child. */
   env: Record<string, string>;
+  /** Extra environment per tier (e.g. OUTPOST_WORKER_CONCURRENCY from the tier's runsPerWorker). */
+  tierEnv?: (tier: TierName) => Record<string, string>;
   logger?: Logger;
   /** First restart delay after a crash; doubles per crash in a row. @default 1000 */
   restartBackoffMs?: number;
   /** @default 60000 */
   maxRestartBackoffMs?: number;
-  /** How long stop() waits for a draining worker before SIGKILL. @default 120000 */
+  /**
+   * How long stop() waits for a draining worker before SIGKILL. Below the local launcher's 110 s
+   * budget for the dispatcher, so workers are never orphaned by a launcher SIGKILL. @default 105000
+   */
   stopTimeoutMs?: number;
   /** A worker that ran this long before dying starts the backoff afresh. @default 60000 */
   healthyAfterMs?: number;
@@ -93,7 +98,7 @@ export class LocalScaler implements Scaler {
     for (const crash of this.crashes.values()) clearTimeout(crash.timer);
     await this.chain.catch(() => undefined);
     const all = [...this.children.values()];
-    await Promise.all(all.map((c) => this.terminate(c, this.opts.stopTimeoutMs ?? 120_000)));
+    await Promise.all(all.map((c) => this.terminate(c, this.opts.stopTimeoutMs ?? 105_000)));
   }
 
   private alive(tier: TierName): Child[] {
@@ -144,7 +149,7 @@ export class LocalScaler implements Scaler {
     }
     const stdio = fd !== undefined ? fd : output === 'inherit' ? 'inherit' : 'ignore';
     const proc = spawn(process.execPath, [...(this.opts.nodeArgs ?? []), this.opts.entry], {
-      env: { ...this.opts.env, OUTPOST_WORKER_TIER: tier, OUTPOST_WORKER_ID: workerId },
+      env: { ...this.opts.env, ...this.opts.tierEnv?.(tier), OUTPOST_WORKER_TIER: tier, OUTPOST_WORKER_ID: workerId },
       stdio: ['ignore', stdio, stdio],
     });
     if (fd !== undefined) closeSync(fd);

@@ -41,6 +41,10 @@ export function openScaler(
     workers: stores.workers,
     entry: config.workerEntry ?? DEFAULT_WORKER_ENTRY,
     env: workerEnv,
+    // A local worker takes as many runs at once as the scaler counts per worker (the tier table's
+    // runsPerWorker at start), unless OUTPOST_WORKER_CONCURRENCY is set for every worker.
+    tierEnv: (tier): Record<string, string> =>
+      env.OUTPOST_WORKER_CONCURRENCY ? {} : { OUTPOST_WORKER_CONCURRENCY: String(config.tiers[tier].runsPerWorker) },
     logger,
     restartBackoffMs: config.restartBackoffMs,
   });
