@@ -28,6 +28,9 @@ export const EDGE_PORT = 8080;
 /** Seconds ECS waits after SIGTERM before SIGKILL (the Fargate maximum; also Spot's warning). */
 export const STOP_TIMEOUT_SECONDS = 120;
 
+/** Default Docker capabilities the worker (root, to drop agents to their uid) does not need. */
+export const WORKER_DROPPED_CAPABILITIES = ['AUDIT_WRITE', 'FSETID', 'MKNOD', 'NET_BIND_SERVICE', 'NET_RAW', 'SETFCAP', 'SETPCAP', 'SYS_CHROOT'];
+
 export type ServiceId = 'edge' | 'dispatcher' | 'worker';
 
 /** Worker service names, in the dispatcher's OUTPOST_ECS_SERVICE_PATTERN syntax. */
@@ -262,8 +265,9 @@ export class Compute extends Construct {
         executionRoleArn: execution.arn,
         logGroup: workerLogs[tier],
         env: { ...common, OUTPOST_WORKER_TIER: tier, OUTPOST_AGENT_USER: 'agent' },
-        // tini as PID 1 reaps the agents' orphaned grandchildren.
-        linuxParameters: { initProcessEnabled: true },
+        // tini as PID 1 reaps the agents' orphaned grandchildren. The worker runs as root only to
+        // drop agents to their own uid: it keeps setuid/setgid, chown, kill and file overrides.
+        linuxParameters: { initProcessEnabled: true, capabilities: { drop: WORKER_DROPPED_CAPABILITIES } },
         ephemeralStorageGiB: 50,
       });
       workers[tier] = new EcsService(this, `worker-${tier}-service`, {
