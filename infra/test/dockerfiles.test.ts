@@ -63,7 +63,7 @@ describe('Dockerfiles', () => {
     expect(existsSync(path.join(root, pkg, 'src/main.ts'))).toBe(true);
   });
 
-  it.each(IMAGES)('%s copies only paths that exist', (file) => {
+  it.each(IMAGES)('%s copies only paths that exist', (file, _pkg) => {
     const sources = parse(file)
       .stages.flatMap((s) => s.instructions)
       .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))
