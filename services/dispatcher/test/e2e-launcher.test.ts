@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { launchLocalStack, LocalStackEnv, type LocalStackHandle } from '@outpost/infra/local';
+import { createAwsClients, openStores, parseEnv, silentLogger, toBaseConfig, type AwsClients, type Stores } from '@outpost/shared';
+import { WORKER_BUILT } from './helpers/e2e.js';
+import { until } from './helpers/stack.js';
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/fleet-cli.js');
+const run = promisify(execFile);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+// The launcher spawns the BUILT dispatcher (dist/main.js), which starts BUILT workers: build first.
+describe('npm start with the dispatcher (launcher → dist/main.js → local workers) and the fleet CLI', () => {
+  let home: string;
+  let stack: LocalStackHandle;
+  let clients: AwsClients;
+  let stores: Stores;
+  let ports: { dynamo: number; sqs: number };
+
+  beforeAll(async () => {
+    if (!WORKER_BUILT) throw new Error('needs the real worker: npx turbo run build --filter=@outpost/worker...');
+    home = await mkdtemp(path.join(tmpdir(), 'outpost-launch-'));
+    ports = { dynamo: await freePort(), sqs: await freePort() };
+    const env = parseEnv(LocalStackEnv, {
+      OUTPOST_HOME: home,
+      OUTPOST_PREFIX: 'outpost',
+      OUTPOST_LOG_LEVEL: 'warn',
+      OUTPOST_EDGE_PORT: String(await freePort()),
+      OUTPOST_DYNAMODB_PORT: String(ports.dynamo),
+      OUTPOST_SQS_PORT: String(ports.sqs),
+    });
+    stack = await launchLocalStack({ env, logger: silentLogger, stdio: 'ignore' });
+    const config = toBaseConfig({ ...env, OUTPOST_HOME: home, ...endpointVars(stack.childEnv) });
+    clients = createAwsClients(config);
+    stores = openStores(config, clients);
+  }, 60_000);
+  afterAll(async () => {
+    clients?.destroy();
+    await stack?.stop();
+    if (home) await rm(home, { recursive: true, force: true });
+  }, 150_000);
+
+  const cli = (...args: string[]) =>
+    run(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH, OUTPOST_HOME: home, OUTPOST_DYNAMODB_PORT: String(ports.dynamo), OUTPOST_SQS_PORT: String(ports.sqs) },
+    });
+
+  it('starts the dispatcher, not workers, and the dispatcher keeps the enterprise minimum of 1 worker', async () => {
+    expect(stack.children.has('dispatcher')).toBe(true);
+    expect([...stack.children.keys()].filter((name) => name.startsWith('worker'))).toEqual([]);
+    const [hb] = await until(async () => {
+      const live = await stores.workers.listLive('enterprise');
+      return live.length === 1 ? live : undefined;
+    }, { what: 'one enterprise worker', timeoutMs: 60_000 });
+    expect(hb).toMatchObject({ tier: 'enterprise', state: 'idle' });
+    expect(await stores.workers.getFleetState('enterprise')).toMatchObject({ desired: 1, min: 1, max: 4, source: 'local' });
+  }, 90_000);
+
+  it('`fleet set` changes the pool at the next tick and `fleet status` shows it', async () => {
+    const set = await cli('set', 'pro', '--min', '2', '--max', '3');
+    expect(set.stdout).toMatch(/pro: override \{"minWorkers":2,"maxWorkers":3\}/);
+    await until(async () => (await stores.workers.listLive('pro')).length === 2, { what: 'two pro workers', timeoutMs: 60_000 });
+    const status = JSON.parse((await cli('status', '--json')).stdout) as { tier: string; desired: number; idle: number; min: number; max: number }[];
+    expect(status.find((t) => t.tier === 'pro')).toMatchObject({ desired: 2, idle: 2, min: 2, max: 3 });
+    expect((await cli('status')).stdout).toMatch(/^enterprise\s+1\s+1\s/m);
+  }, 90_000);
+
+  it('stopping the stack drains and stops every worker', async () => {
+    const pids = [...(await stores.workers.listLive('pro')), ...(await stores.workers.listLive('enterprise'))].map((hb) => hb.pid!);
+    expect(pids).toHaveLength(3);
+    await stack.stop();
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  }, 150_000);
+});
+
+function endpointVars(env: Record<string, string>) {
+  return {
+    OUTPOST_DYNAMODB_ENDPOINT: env.OUTPOST_DYNAMODB_ENDPOINT,
+    OUTPOST_SQS_ENDPOINT: env.OUTPOST_SQS_ENDPOINT,
+    OUTPOST_S3_ENDPOINT: env.OUTPOST_S3_ENDPOINT,
+  };
+}
