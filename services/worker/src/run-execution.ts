@@ -24,7 +24,7 @@ import { uploadFile, uploadJson, type ArtifactTarget } from './artifacts.js';
 import type { WorkerConfig } from './config.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { LogSink } from './log-sink.js';
-import { InvalidRepoError, parseRepo } from './repo-spec.js';
+import { checkRef, InvalidRepoError, parseRepo } from './repo-spec.js';
 import type { AgentIdentity } from './run-as.js';
 import { Workspace, type CollectedChanges } from './workspace.js';
 
@@ -128,6 +128,7 @@ export class RunExecution {
       let spec;
       try {
         spec = parseRepo(run.repo, this.deps.config.base.mode);
+        if (run.ref !== undefined) checkRef(run.ref);
       } catch (err) {
         if (err instanceof InvalidRepoError) return await this.finishEarly('failed', { code: 'invalid_job', message: err.message });
         throw err;
