@@ -186,7 +186,7 @@ describe('AWS stack', () => {
       const service = workerService(tier);
       expect(service.lifecycle).toEqual({ ignore_changes: ['desired_count'] });
       const c = container(service);
-      expect(envOf(c)).toMatchObject({ OUTPOST_MODE: 'aws', OUTPOST_ENV: 'test', OUTPOST_PREFIX: PREFIX, AWS_REGION: 'eu-west-1', OUTPOST_WORKER_TIER: tier });
+      expect(envOf(c)).toMatchObject({ OUTPOST_MODE: 'aws', OUTPOST_ENV: 'test', OUTPOST_PREFIX: PREFIX, AWS_REGION: 'eu-west-1', OUTPOST_WORKER_TIER: tier, OUTPOST_AGENT_USER: 'agent' });
       expect(c.stopTimeout).toBe(STOP_TIMEOUT_SECONDS);
     });
 

@@ -78,7 +78,8 @@ export class Compute extends Construct {
       name: names.cluster,
       setting: [{ name: 'containerInsights', value: 'enabled' }],
     });
-    new EcsClusterCapacityProviders(this, 'capacity', {
+    // Services name capacity providers, which must be associated with the cluster first.
+    const capacity = new EcsClusterCapacityProviders(this, 'capacity', {
       clusterName: this.cluster.name,
       capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
       defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1, base: 0 }],
@@ -160,7 +161,7 @@ export class Compute extends Construct {
       deregistrationDelay: '30',
       healthCheck: { path: '/healthz', matcher: '200', interval: 15, healthyThreshold: 2, unhealthyThreshold: 3 },
     });
-    new LbListener(this, 'https', {
+    const https = new LbListener(this, 'https', {
       loadBalancerArn: this.loadBalancer.arn,
       port: 443,
       protocol: 'HTTPS',
@@ -222,7 +223,8 @@ export class Compute extends Construct {
       healthCheckGracePeriodSeconds: 30,
       deploymentCircuitBreaker: { enable: true, rollback: true },
       propagateTags: 'SERVICE',
-      dependsOn: [this.loadBalancer],
+      // The target group must be attached to the load balancer (by the listener) first.
+      dependsOn: [https, capacity],
     });
 
     // Dispatcher: one task; two overlap during a deploy, which the design makes harmless.
@@ -247,6 +249,7 @@ export class Compute extends Construct {
       networkConfiguration: network_(tasksSg),
       deploymentCircuitBreaker: { enable: true, rollback: true },
       propagateTags: 'SERVICE',
+      dependsOn: [capacity],
     });
 
     // Workers: one service per tier, on its tier's queue and with its own role.
@@ -282,6 +285,7 @@ export class Compute extends Construct {
         // The dispatcher owns the count; an apply must not reset a scaled-out fleet.
         lifecycle: { ignoreChanges: ['desired_count'] },
         tags: { 'outpost:tier': tier },
+        dependsOn: [capacity],
       });
     }
     this.services = { edge, dispatcher, workers };
