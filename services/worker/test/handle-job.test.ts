@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Message } from '@aws-sdk/client-sqs';
+import { newRunId, silentLogger, type RunRecord } from '@outpost/shared';
+import { handleJob, type JobDeps } from '../src/handle-job.js';
+import type { RunOutcome } from '../src/run-execution.js';
+import { harness, type Harness } from './helpers.js';
+
+describe('handleJob()', () => {
+  let h: Harness;
+  let executed: RunRecord[];
+  let deps: JobDeps;
+  let outcome: RunOutcome;
+  beforeAll(async () => {
+    executed = [];
+    outcome = { kind: 'finished', status: 'succeeded' };
+    h = await harness();
+    deps = {
+      runs: h.stores.runs,
+      tier: 'free',
+      tiers: h.stack.config.tiers,
+      workerId: 'wkr_TEST',
+      leaseMs: 30_000,
+      sqs: h.stack.clients.sqs,
+      queueUrl: await h.stores.queues.jobsUrl('free'),
+      logger: silentLogger,
+      execute: async (run) => {
+        executed.push(run);
+        return outcome;
+      },
+    };
+  }, 60_000);
+  afterAll(async () => h?.stop());
+
+  const newRun = (o: Partial<{ tier: 'free' | 'pro'; maxAttempts: number }> = {}) =>
+    h.stores.runs.create({
+      tenantId: h.tenantId,
+      runId: newRunId(),
+      tier: o.tier ?? 'free',
+      agent: 'shell',
+      repo: '/tmp/x',
+      task: 'true',
+      taskBytes: 4,
+      timeoutSeconds: 60,
+      maxAttempts: o.maxAttempts ?? 3,
+    });
+  const msg = (body: unknown): Message => ({ MessageId: 'm1', ReceiptHandle: 'r1', Body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const job = (run: { tenantId: string; runId: string }, kind = 'run') => msg({ v: 1, kind, tenantId: run.tenantId, runId: run.runId });
+
+  it.each([['not json'], ['{"v":2,"tenantId":"a","runId":"b"}'], ['{"v":1}']])('settles a poison body without running: %s', async (body) => {
+    executed = [];
+    await expect(handleJob(deps, msg(body))).resolves.toEqual({ settle: true, reason: 'invalid_message' });
+    expect(executed).toHaveLength(0);
+  });
+
+  it('settles a job whose run does not exist', async () => {
+    await expect(handleJob(deps, job({ tenantId: h.tenantId, runId: newRunId() }))).resolves.toMatchObject({ settle: true, reason: 'not_found' });
+  });
+
+  it('leases, executes, and settles after the terminal write', async () => {
+    executed = [];
+    const run = await newRun();
+    await expect(handleJob(deps, job(run))).resolves.toEqual({ settle: true, reason: 'succeeded' });
+    expect(executed).toHaveLength(1);
+    expect(executed[0]).toMatchObject({ status: 'running', attempt: 1, workerId: 'wkr_TEST' });
+  });
+
+  it('does not run a run a live worker holds, and leaves the message', async () => {
+    executed = [];
+    const run = await newRun();
+    await h.stores.runs.acquireLease({ tenantId: run.tenantId, runId: run.runId, tier: 'free', workerId: 'wkr_OTHER', leaseMs: 60_000 });
+    await expect(handleJob(deps, job(run))).resolves.toEqual({ settle: false, reason: 'leased' });
+    expect(executed).toHaveLength(0);
+  });
+
+  it('settles a job for an ended run, and one for another tier, without running', async () => {
+    executed = [];
+    const ended = await newRun();
+    await h.stores.runs.cancelQueued({ tenantId: ended.tenantId, runId: ended.runId });
+    await expect(handleJob(deps, job(ended))).resolves.toEqual({ settle: true, reason: 'terminal' });
+    const pro = await newRun({ tier: 'pro' });
+    await expect(handleJob(deps, job(pro))).resolves.toEqual({ settle: true, reason: 'wrong_tier' });
+    expect(executed).toHaveLength(0);
+  });
+
+  it('a queued run with a cancel request is ended as cancelled and settled', async () => {
+    const run = await newRun();
+    const leased = await h.stores.runs.acquireLease({ tenantId: run.tenantId, runId: run.runId, tier: 'free', workerId: 'wkr_OTHER', leaseMs: 60_000 });
+    await h.stores.runs.requestCancel({ tenantId: run.tenantId, runId: run.runId });
+    await h.stores.runs.release({ tenantId: run.tenantId, runId: run.runId, tier: 'free', leaseToken: leased.leaseToken, countAttempt: false });
+    await expect(handleJob(deps, job(run))).resolves.toEqual({ settle: true, reason: 'cancel_requested' });
+    expect((await h.stores.runs.require(run.tenantId, run.runId)).status).toBe('cancelled');
+  });
+
+  it('a lost lease leaves the message; a released run leaves it too', async () => {
+    outcome = { kind: 'lost' };
+    await expect(handleJob(deps, job(await newRun()))).resolves.toEqual({ settle: false, reason: 'lease_lost' });
+    outcome = { kind: 'released' };
+    await expect(handleJob(deps, job(await newRun()))).resolves.toEqual({ settle: false, reason: 'released' });
+    outcome = { kind: 'finished', status: 'succeeded' };
+  });
+
+  it('dispatches other kinds to their handler; without one the message stays on the queue', async () => {
+    const run = await newRun();
+    await expect(handleJob(deps, job(run, 'promote'))).resolves.toEqual({ settle: false, reason: 'no_handler' });
+    const seen: string[] = [];
+    const withPromote: JobDeps = {
+      ...deps,
+      handlers: {
+        promote: async (_d, j) => {
+          seen.push(j.runId);
+          return { settle: true, reason: 'promoted' };
+        },
+      },
+    };
+    await expect(handleJob(withPromote, job(run, 'promote'))).resolves.toEqual({ settle: true, reason: 'promoted' });
+    expect(seen).toEqual([run.runId]);
+  });
+});

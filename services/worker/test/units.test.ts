@@ -1,0 +1,135 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from '@jest/globals';
+import { silentLogger } from '@outpost/shared';
+import { aiderAdapter, claudeAdapter, codexAdapter, geminiAdapter, grokAdapter, shellAdapter } from '../src/agents/index.js';
+import { buildAgentEnv, MissingSecretError } from '../src/agents/env.js';
+import { loadWorkerConfig } from '../src/config.js';
+import { LineSplitter } from '../src/line-splitter.js';
+import { InvalidRepoError, parseRepo } from '../src/repo-spec.js';
+import { EcsAgentTaskProtection } from '../src/task-protection.js';
+import { parseNumstat } from '../src/workspace.js';
+
+describe('parseRepo()', () => {
+  it.each([
+    ['octo/hello', 'aws', 'https://github.com/octo/hello.git'],
+    ['https://github.com/octo/hello.git', 'aws', 'https://github.com/octo/hello.git'],
+    ['/srv/repos/x', 'local', '/srv/repos/x'],
+    ['file:///srv/repos/x', 'local', 'file:///srv/repos/x'],
+    ['http://127.0.0.1:9/x.git', 'local', 'http://127.0.0.1:9/x.git'],
+  ] as const)('accepts %s in %s mode', (repo, mode, url) => {
+    expect(parseRepo(repo, mode).url).toBe(url);
+  });
+
+  it.each([
+    ['-uhelp', 'local'],
+    ['--upload-pack=x', 'aws'],
+    ['ext::sh -c x', 'local'],
+    ['fd::3', 'local'],
+    ['/srv/repos/x', 'aws'],
+    ['file:///etc', 'aws'],
+    ['http://example.com/x.git', 'aws'],
+    ['https://u:p@github.com/o/r.git', 'aws'],
+    ['ssh://git@github.com/o/r.git', 'aws'],
+    ['octo/hello\n--x', 'aws'],
+  ] as const)('refuses %j in %s mode', (repo, mode) => {
+    expect(() => parseRepo(repo, mode)).toThrow(InvalidRepoError);
+  });
+});
+
+describe('agent argv', () => {
+  const task = '--help; rm -rf / "quoted" $(whoami)';
+  it.each([claudeAdapter, codexAdapter, geminiAdapter, aiderAdapter, grokAdapter])('$name passes the task as one element, never as an option', (a) => {
+    const args = a.args({ task, model: 'm1' });
+    const withTask = args.filter((x) => x.includes(task));
+    expect(withTask).toHaveLength(1);
+    const el = withTask[0]!;
+    const i = args.indexOf(el);
+    // Either `--flag=<task>` or a positional after `--`.
+    expect(el === task ? args[i - 1] === '--' : el.startsWith('--') && el.endsWith(`=${task}`)).toBe(true);
+    expect(args).toContain('m1');
+  });
+  it('shell runs its task as a script with sh -c', () => {
+    expect(shellAdapter.args({ task: 'echo hi' })).toEqual(['-c', 'echo hi']);
+  });
+});
+
+describe('buildAgentEnv()', () => {
+  it('holds only PATH, HOME, locale, headless switches and the agent key', () => {
+    const { env } = buildAgentEnv({ agent: 'claude', secrets: { anthropic_api_key: 'k1', openai_api_key: 'k2', github_token: 't' }, home: '/h', path: '/bin', tmpDir: '/t' });
+    expect(env).toEqual({
+      PATH: '/bin', HOME: '/h', TMPDIR: '/t', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', CI: '1', TERM: 'dumb', NO_COLOR: '1', GIT_TERMINAL_PROMPT: '0', ANTHROPIC_API_KEY: 'k1',
+    });
+  });
+  it('names the missing secret', () => {
+    expect(() => buildAgentEnv({ agent: 'codex', secrets: {}, home: '/h', path: '/bin', tmpDir: '/t' })).toThrow(/openai_api_key/);
+    expect(() => buildAgentEnv({ agent: 'aider', secrets: {}, home: '/h', path: '/bin', tmpDir: '/t' })).toThrow(MissingSecretError);
+    expect(buildAgentEnv({ agent: 'aider', secrets: { gemini_api_key: 'g' }, home: '/h', path: '/bin', tmpDir: '/t' }).env.GEMINI_API_KEY).toBe('g');
+  });
+});
+
+describe('LineSplitter', () => {
+  it('joins partial lines across chunks and cuts overlong ones', () => {
+    const s = new LineSplitter(4);
+    expect(s.push('ab')).toEqual([]);
+    expect(s.push('c\r\nde')).toEqual(['abc']);
+    expect(s.push('fghij\nk')).toEqual(['defg', 'hij']);
+    expect(s.end()).toEqual(['k']);
+  });
+});
+
+describe('parseNumstat()', () => {
+  it('counts text and binary files', () => {
+    expect(parseNumstat('3\t1\ta.txt\n-\t-\tb.bin\n10\t0\tc\n')).toEqual({ filesChanged: 3, insertions: 13, deletions: 1 });
+  });
+});
+
+describe('loadWorkerConfig()', () => {
+  const base = { OUTPOST_MODE: 'aws', OUTPOST_WORKER_TIER: 'pro' };
+  it('defaults concurrency by mode and requires a tier', () => {
+    expect(loadWorkerConfig(base).concurrency).toBe(1);
+    expect(loadWorkerConfig({ ...base, OUTPOST_MODE: 'local', OUTPOST_DYNAMODB_ENDPOINT: 'http://127.0.0.1:1', OUTPOST_SQS_ENDPOINT: 'http://127.0.0.1:1', OUTPOST_S3_ENDPOINT: 'http://127.0.0.1:1' }).concurrency).toBe(2);
+    expect(() => loadWorkerConfig({ OUTPOST_MODE: 'aws' })).toThrow(/OUTPOST_WORKER_TIER/);
+  });
+  it('refuses a renew interval too close to the lease', () => {
+    expect(() => loadWorkerConfig({ ...base, OUTPOST_LEASE_SECONDS: '4', OUTPOST_LEASE_RENEW_SECONDS: '3' })).toThrow(/OUTPOST_LEASE_RENEW_SECONDS/);
+  });
+  it('takes agent binary overrides', () => {
+    expect(loadWorkerConfig({ ...base, OUTPOST_AGENT_CODEX_BIN: '/opt/codex' }).agentBins.codex).toBe('/opt/codex');
+  });
+});
+
+describe('EcsAgentTaskProtection', () => {
+  it('PUTs the protection state to the ECS agent endpoint', async () => {
+    const seen: { method?: string; url?: string; body: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        seen.push({ method: req.method, url: req.url, body });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ protection: { ProtectionEnabled: true } }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v4/abc`;
+    const p = new EcsAgentTaskProtection(uri, silentLogger, 30);
+    await p.set(true);
+    await p.set(false);
+    server.close();
+    expect(seen).toEqual([
+      { method: 'PUT', url: '/v4/abc/task-protection/v1/state', body: JSON.stringify({ ProtectionEnabled: true, ExpiresInMinutes: 30 }) },
+      { method: 'PUT', url: '/v4/abc/task-protection/v1/state', body: JSON.stringify({ ProtectionEnabled: false }) },
+    ]);
+  });
+  it('reports an HTTP error', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(500);
+      res.end('boom');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const p = new EcsAgentTaskProtection(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, silentLogger);
+    await expect(p.set(true)).rejects.toThrow(/HTTP 500/);
+    server.close();
+  });
+});
