@@ -140,18 +140,18 @@ async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], clai
   const giveBackKey = async () => {
     if (claimed) await deps.idempotency.release(claimed);
   };
-  try {
-    await deps.stores.usage.acquireActive(tenantId, n, limits.activeRunsPerTenant);
-  } catch (err) {
+  // Both counters at once (one round trip instead of two); whichever was taken is given back
+  // if the other refuses, so a refusal leaves the counts as they were.
+  const [active, daily] = await Promise.allSettled([
+    deps.stores.usage.acquireActive(tenantId, n, limits.activeRunsPerTenant),
+    deps.stores.usage.acquireDaily(tenantId, n, limits.runsPerDay),
+  ]);
+  if (active.status === 'rejected' || daily.status === 'rejected') {
+    if (active.status === 'fulfilled') await deps.stores.usage.releaseActive(tenantId, n);
+    if (daily.status === 'fulfilled') await deps.stores.usage.releaseDaily(tenantId, n);
     await giveBackKey();
-    throw quotaRefusal(err, tier);
-  }
-  try {
-    await deps.stores.usage.acquireDaily(tenantId, n, limits.runsPerDay);
-  } catch (err) {
-    await deps.stores.usage.releaseActive(tenantId, n);
-    await giveBackKey();
-    throw quotaRefusal(err, tier);
+    // The active limit is the one a caller can act on soonest, so it is reported first.
+    throw quotaRefusal(active.status === 'rejected' ? active.reason : (daily as PromiseRejectedResult).reason, tier);
   }
 
   const created: RunRecord[] = [];

@@ -1,4 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { ToolDeps } from './deps.js';
 import { TOOLS, type ToolRegistrar } from './tools/index.js';
 
@@ -9,9 +10,13 @@ const INSTRUCTIONS =
   'and returns run ids at once; wait_for_run follows a run to its end; get_run shows its log, summary and ' +
   'artifact links; list_runs and cancel_run manage runs; fleet_status shows capacity and your limits.';
 
+// The SDK builds a new Ajv instance per server unless given one; per request that was the
+// largest single cost of a call. One validator serves every server (it holds no per-call state).
+const sharedValidator = new AjvJsonSchemaValidator();
+
 /** A fresh MCP server for one tenant (stateless HTTP: one per request; stdio: one per process). */
 export function createMcpServer(deps: ToolDeps, tools: readonly ToolRegistrar[] = TOOLS): McpServer {
-  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: sharedValidator });
   for (const register of tools) register(server, deps);
   return server;
 }

@@ -30,7 +30,7 @@ describe('graceful shutdown (in-process)', () => {
       await until(() => progressed);
       const started = Date.now();
       await h.edge.close(10_000);
-      const result = (await waiting) as { structuredContent: { ended: boolean; run: { status: string } } };
+      const result = (await waiting) as unknown as { structuredContent: { ended: boolean; run: { status: string } } };
       expect(result.structuredContent).toMatchObject({ ended: false, run: { status: 'queued' } });
       expect(Date.now() - started).toBeLessThan(10_000);
       await expect(fetch(`${h.edge.url}/healthz`)).rejects.toThrow();
@@ -84,7 +84,7 @@ describe('entry points (child processes)', () => {
       });
       await until(() => progressed);
       child.kill('SIGTERM');
-      const result = (await waiting) as { structuredContent: { ended: boolean } };
+      const result = (await waiting) as unknown as { structuredContent: { ended: boolean } };
       expect(result.structuredContent.ended).toBe(false);
       expect(await exited).toBe(0);
       await client.close().catch(() => {});
