@@ -12,7 +12,7 @@ import {
   type TierTable,
 } from '@outpost/shared';
 import { ActiveCounterReconciler, ActiveTenantMarks } from './active-counters.js';
-import { readBacklog } from './backlog.js';
+import { readBacklog, type Backlog } from './backlog.js';
 import { drainDeadLetters } from './dead-letters.js';
 import { readFleetOverrides, resolveFleetBounds, type FleetOverride } from './fleet-overrides.js';
 import { reapExpiredLeases, resendStaleQueued } from './recovery.js';
@@ -61,8 +61,8 @@ export interface TierTickReport {
  * whose lease expired or whose message was lost, drain the DLQ; and now and then correct tenants'
  * active counters. Each part is caught on its own, so a failing one never stops the others or
  * the loop. When a dependency is down (SQS, DynamoDB, ECS, SSM) the part that needs it fails for
- * that tick, the failure is logged once, and the fleet is left as it is: no scale-in on missing
- * data, no recovery on a guess. Overrides that cannot be read fall back to the last ones read.
+ * that tick, the failure is logged once (and its recovery once), and the fleet is left as it is:
+ * no resize without a backlog reading, no recovery on a guess. Overrides that cannot be read fall back to the last ones read.
  * Every write is conditional, so two dispatchers (during a deploy) do no harm.
  */
 export class Dispatcher {
@@ -126,15 +126,25 @@ export class Dispatcher {
     const reports: TierTickReport[] = [];
     for (const tier of this.opts.tierNames ?? TIER_NAMES) {
       const report: TierTickReport = { tier };
-      await this.guard(`scale:${tier}`, () => this.scale(tier, report));
+      let backlog: Backlog | undefined;
+      await this.guard(`backlog:${tier}`, async () => {
+        backlog = await readBacklog(this.opts.sqs, this.opts.stores.queues, tier);
+      });
+      // No backlog, no scaling: a pool is never resized on missing data.
+      if (backlog) await this.guard(`scale:${tier}`, () => this.scale(tier, backlog!, report));
       await this.guard(`leases:${tier}`, async () => {
         const r = await reapExpiredLeases(this.recoveryDeps(), tier);
         report.requeued = r.requeued;
         report.failed = r.failed;
       });
-      await this.guard(`stale:${tier}`, async () => {
-        report.resent = (await resendStaleQueued(this.recoveryDeps(), tier, this.opts.staleQueuedMs ?? 120_000)).resent;
-      });
+      // Stale queued runs are re-sent only when the queue had nothing waiting at the start of the
+      // tick: under a backlog their message is most likely still queued, and every duplicate would
+      // inflate the backlog the scaler reads. Once workers catch up, a lost message is replaced.
+      if (backlog && backlog.visible === 0) {
+        await this.guard(`stale:${tier}`, async () => {
+          report.resent = (await resendStaleQueued(this.recoveryDeps(), tier, this.opts.staleQueuedMs ?? 120_000)).resent;
+        });
+      }
       await this.guard(`dlq:${tier}`, async () => {
         report.deadLettered = (await drainDeadLetters(this.recoveryDeps(), tier)).failed;
       });
@@ -150,12 +160,11 @@ export class Dispatcher {
     return reports;
   }
 
-  private async scale(tier: TierName, report: TierTickReport): Promise<void> {
+  private async scale(tier: TierName, backlog: Backlog, report: TierTickReport): Promise<void> {
     const bounds = resolveFleetBounds(this.opts.tiers, tier, this.overrides[tier], {
       ...(this.opts.localCap !== undefined ? { localCap: this.opts.localCap } : {}),
       ...(this.invalidOverrides[tier] ? { invalid: this.invalidOverrides[tier] } : {}),
     });
-    const backlog = await readBacklog(this.opts.sqs, this.opts.stores.queues, tier);
     const seen = await this.opts.scaler.observe(tier);
     const decision = this.policy.decide({
       tier,

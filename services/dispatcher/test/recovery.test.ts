@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { FileParameterStore, ManualClock, openStores, RunStore, type Stores } from '@outpost/shared';
+import { FileParameterStore, ManualClock, openStores, RunStore, sendJob, type Stores } from '@outpost/shared';
+import { ActiveTenantMarks } from '../src/active-counters.js';
 import { Dispatcher } from '../src/dispatcher.js';
 import { NullScaler } from './helpers/null-scaler.js';
 import { newRunInput, openHarness, queueDepth, receiveAll, testTenant, type Harness } from './helpers/stack.js';
@@ -76,6 +77,25 @@ describe('recovery', () => {
     });
   });
 
+  describe('stale queued runs under a backlog', () => {
+    it('waits until the queue has nothing visible before sending a stale run again', async () => {
+      // The free tier, untouched by the other tests of this file.
+      const stale = await h.stores.runs.create(newRunInput(testTenant(), { tier: 'free' }));
+      clock.advance(121_000);
+      const waiting = await h.stores.runs.create(newRunInput(testTenant(), { tier: 'free' }));
+      await sendJob(h.stack.clients.sqs, h.stores.queues, { tier: 'free', tenantId: waiting.tenantId, runId: waiting.runId });
+      const freeQueue = await h.stores.queues.jobsUrl('free');
+
+      const [first] = (await dispatcher().tick()).filter((t) => t.tier === 'free');
+      expect(first?.resent).toBeUndefined();
+      expect((await receiveAll(h, freeQueue)).map((m) => m.runId)).toEqual([waiting.runId]);
+
+      const [second] = (await dispatcher().tick()).filter((t) => t.tier === 'free');
+      expect(second?.resent).toBe(1);
+      expect((await receiveAll(h, freeQueue)).map((m) => m.runId)).toEqual([stale.runId]);
+    });
+  });
+
   describe('dead letters', () => {
     it('fails dead-lettered runs, leaves settled or leased ones, deletes every message', async () => {
       const queued = await h.stores.runs.create(newRunInput(testTenant()));
@@ -118,6 +138,10 @@ describe('recovery', () => {
       await d.tick();
       await d.tick();
       expect(await h.stores.usage.getActive(b)).toBe(0);
+      const marks = new ActiveTenantMarks({ tableName: h.stores.names.tables.usage, doc: h.stack.clients.doc });
+      expect(await marks.list()).toContain(a);
+      await d.tick();
+      expect(await marks.list()).not.toContain(b);
     });
   });
 });
