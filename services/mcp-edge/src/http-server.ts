@@ -74,6 +74,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
 
   const handleMcp = async (req: IncomingMessage, res: ServerResponse) => {
     if (shutdown.signal.aborted) return sendJson(res, 503, { error: 'shutting down' }, { Connection: 'close' });
+    // MCP's transport rules: a browser page must not reach a local server via DNS rebinding.
+    if (config.mode === 'local' && !localOrigin(req.headers.origin)) return sendJson(res, 403, { error: 'origin not allowed' });
     const tenant = await authenticator.fromHeader(req.headers.authorization);
     if (!tenant) {
       res.writeHead(401, { 'WWW-Authenticate': 'Bearer realm="outpost"', 'Content-Length': '0' });
@@ -183,6 +185,16 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     return closing;
   };
   return { server, port, url: `http://${host}:${port}`, deps, authenticator, close };
+}
+
+/** No Origin (not a browser) or a loopback one. */
+function localOrigin(origin: string | undefined): boolean {
+  if (!origin) return true;
+  try {
+    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(origin).hostname);
+  } catch {
+    return false;
+  }
 }
 
 class BodyTooLargeError extends Error {

@@ -98,6 +98,11 @@ describe('mcp-edge HTTP', () => {
       expect(bad.status).toBe(400);
     });
 
+    it('refuses a browser Origin other than loopback in local mode (DNS rebinding)', async () => {
+      expect((await post(h, { Authorization: `Bearer ${good.apiKey}`, Origin: 'https://evil.example' })).status).toBe(403);
+      expect((await post(h, { Authorization: `Bearer ${good.apiKey}`, Origin: 'http://localhost:3000' })).status).toBe(200);
+    });
+
     it('lists every tool with output schemas and read-only hints, and no promote', async () => {
       const client = await h.client(good.apiKey);
       const { tools } = await client.listTools();
