@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ConfigError, createAwsClients, createLogger, IdempotencyStore, openStores, systemClock } from '@outpost/shared';
+import { withLocalEndpoints } from './admin/endpoints.js';
 import { Authenticator } from './auth.js';
 import { loadMcpEdgeConfig } from './config.js';
 import { createMcpServer } from './mcp-server.js';
@@ -10,7 +11,8 @@ import { createMcpServer } from './mcp-server.js';
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadMcpEdgeConfig();
+    // An MCP client starts this from its own project directory: find a local stack by itself.
+    config = loadMcpEdgeConfig(withLocalEndpoints(process.env));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`outpost-mcp: ${err.message}\n`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,14 +93,16 @@ describe('entry points (child processes)', () => {
     }
   });
 
-  it('stdio.js serves the same tools for OUTPOST_API_KEY', async () => {
+  it('stdio.js serves the same tools for OUTPOST_API_KEY, finding the local stack through endpoints.json', async () => {
     expect(existsSync(path.join(DIST, 'stdio.js'))).toBe(true);
+    await writeFile(path.join(home, 'endpoints.json'), JSON.stringify({ ...stack.config.endpoints, prefix: stack.config.prefix, env: 'test' }));
     const client = new Client({ name: 'stdio-test', version: '1' });
     await client.connect(
       new StdioClientTransport({
         command: process.execPath,
         args: [path.join(DIST, 'stdio.js')],
-        env: { ...stack.env, PATH: process.env.PATH ?? '', OUTPOST_API_KEY: apiKey },
+        // As `claude mcp add outpost -e OUTPOST_API_KEY=… -- npx outpost-mcp` would start it (plus where .outpost is).
+        env: { PATH: process.env.PATH ?? '', OUTPOST_HOME: home, OUTPOST_API_KEY: apiKey },
         stderr: 'pipe',
       }),
     );

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadBaseConfig, type BaseConfig } from '@outpost/shared';
 
@@ -14,30 +15,43 @@ export const LocalEndpoints = z.object({
 });
 export type LocalEndpoints = z.infer<typeof LocalEndpoints>;
 
+type Env = Record<string, string | undefined>;
+
+// services/mcp-edge/{src,dist}/admin → the repository root, where `npm start` keeps .outpost.
+const REPO_HOME = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../.outpost');
+
 export function endpointsPath(home: string): string {
   return path.join(home, 'endpoints.json');
 }
 
 /**
- * The admin command's configuration: the environment as every service reads it; in local mode,
- * endpoints (and prefix/env) the environment leaves unset come from the running stack's
- * endpoints.json, so `npm run tenant` works next to `npm start` with no variables set.
+ * In local mode, fills the endpoint variables (and prefix, env, region) the environment leaves
+ * unset from the running stack's endpoints.json, so tools started beside `npm start` (the admin
+ * command, `outpost-mcp` launched by an MCP client from any directory) need no variables.
+ * OUTPOST_HOME wins; else ./.outpost when it holds endpoints.json; else the repository's .outpost.
  */
-export function loadAdminConfig(env: Record<string, string | undefined> = process.env): BaseConfig {
-  const mode = env.OUTPOST_MODE ?? 'local';
-  if (mode !== 'local') return loadBaseConfig(env);
-  const home = path.resolve(env.OUTPOST_HOME || '.outpost');
-  const file = endpointsPath(home);
-  const filled: Record<string, string | undefined> = { ...env, OUTPOST_HOME: home };
+export function withLocalEndpoints(env: Env = process.env): Env {
+  if ((env.OUTPOST_MODE ?? 'local') !== 'local') return env;
+  const home = env.OUTPOST_HOME
+    ? path.resolve(env.OUTPOST_HOME)
+    : existsSync(endpointsPath(path.resolve('.outpost')))
+      ? path.resolve('.outpost')
+      : REPO_HOME;
+  const filled: Env = { ...env, OUTPOST_HOME: home };
   const missing = ['OUTPOST_DYNAMODB_ENDPOINT', 'OUTPOST_SQS_ENDPOINT', 'OUTPOST_S3_ENDPOINT'].some((k) => !env[k]);
-  if (missing && existsSync(file)) {
-    const local = LocalEndpoints.parse(JSON.parse(readFileSync(file, 'utf8')));
-    filled.OUTPOST_DYNAMODB_ENDPOINT ||= local.dynamodb;
-    filled.OUTPOST_SQS_ENDPOINT ||= local.sqs;
-    filled.OUTPOST_S3_ENDPOINT ||= local.s3;
-    if (local.prefix) filled.OUTPOST_PREFIX ||= local.prefix;
-    if (local.env) filled.OUTPOST_ENV ||= local.env;
-    if (local.region) filled.AWS_REGION ||= local.region;
-  }
-  return loadBaseConfig(filled);
+  const file = endpointsPath(home);
+  if (!missing || !existsSync(file)) return filled;
+  const local = LocalEndpoints.parse(JSON.parse(readFileSync(file, 'utf8')));
+  filled.OUTPOST_DYNAMODB_ENDPOINT ||= local.dynamodb;
+  filled.OUTPOST_SQS_ENDPOINT ||= local.sqs;
+  filled.OUTPOST_S3_ENDPOINT ||= local.s3;
+  if (local.prefix) filled.OUTPOST_PREFIX ||= local.prefix;
+  if (local.env) filled.OUTPOST_ENV ||= local.env;
+  if (local.region) filled.AWS_REGION ||= local.region;
+  return filled;
+}
+
+/** The admin command's configuration: the shared variables, local endpoints filled in. */
+export function loadAdminConfig(env: Env = process.env): BaseConfig {
+  return loadBaseConfig(withLocalEndpoints(env));
 }
