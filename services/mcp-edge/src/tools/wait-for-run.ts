@@ -17,8 +17,9 @@ export const WaitForRunInputShape = {
     .int()
     .min(1)
     .max(300, 'timeoutSeconds is at most 300; call wait_for_run again to keep waiting')
-    .default(60)
-    .describe('Return after this many seconds even if the run has not ended (default 60, at most 300).'),
+    // Under the 60 s request timeout many MCP clients apply by default.
+    .default(50)
+    .describe('Return after this many seconds even if the run has not ended (default 50, at most 300).'),
 };
 
 export const WaitForRunOutputShape = {
