@@ -98,7 +98,8 @@ export class Dispatcher {
     if (!this.stopped) return;
     this.stopped = false;
     const loop = async () => {
-      await this.tick();
+      // tick() guards each part; this catch only keeps the loop alive should that ever fail.
+      await this.tick().catch((err: unknown) => this.logger.error({ err }, 'dispatcher tick failed'));
       if (!this.stopped) this.timer = setTimeout(() => void loop(), this.opts.intervalMs ?? 5000);
     };
     void loop();
