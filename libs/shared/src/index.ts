@@ -98,3 +98,4 @@ export { IdempotencyStore, type IdempotencyClaim, type IdempotencyStoreOptions }
 export { AGENT_SECRETS, SECRET_NAMES, SecretName, secretsFromParameters, type AgentSecretRequirement, type SecretEnvBinding } from './secret-names.js';
 export { ARTIFACT_TIER_TAG, artifactTagging } from './artifact-retention.js';
 export { ApiKeyNotFoundError } from './tenant-store.js';
+export { branchNameProblem, defaultPromoteBranch, MAX_BRANCH_LENGTH } from './branch-name.js';

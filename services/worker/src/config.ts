@@ -41,6 +41,16 @@ export const WorkerEnv = BaseEnv.extend({
   OUTPOST_AGENT_AIDER_BIN: z.string().default('aider').describe('Aider binary.'),
   OUTPOST_AGENT_GROK_BIN: z.string().default('grok').describe('Grok CLI binary.'),
   OUTPOST_AGENT_SHELL_BIN: z.string().default('sh').describe('Shell for the `shell` agent.'),
+  OUTPOST_GITHUB_API_URL: z
+    .url()
+    .default('https://api.github.com')
+    .describe('GitHub REST API base URL for `promote` pull requests (GitHub Enterprise: `https://HOST/api/v3`).'),
+  OUTPOST_PROMOTE_AUTHOR_NAME: z.string().min(1).default('Outpost').describe('Author and committer name of the commits `promote` makes.'),
+  OUTPOST_PROMOTE_AUTHOR_EMAIL: z
+    .string()
+    .min(3)
+    .default('outpost@users.noreply.github.com')
+    .describe('Author and committer email of the commits `promote` makes.'),
   ECS_AGENT_URI: z.string().optional().describe('Set by ECS; used for task scale-in protection while busy (aws mode).'),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
@@ -62,6 +72,9 @@ export interface WorkerConfig {
   liveLogMaxBytes: number;
   agentBins: Record<AgentName, string>;
   ecsAgentUri: string | undefined;
+  /** GitHub REST API base (no trailing slash), for promote's pull requests. */
+  githubApiUrl: string;
+  promoteAuthor: { name: string; email: string };
 }
 
 function checkWorkerEnv(env: WorkerEnv, ctx: z.RefinementCtx): void {
@@ -98,5 +111,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     liveLogMaxBytes: parsed.OUTPOST_LIVE_LOG_MAX_MB * 1024 * 1024,
     agentBins: bins,
     ecsAgentUri: parsed.ECS_AGENT_URI,
+    githubApiUrl: parsed.OUTPOST_GITHUB_API_URL.replace(/\/+$/, ''),
+    promoteAuthor: { name: parsed.OUTPOST_PROMOTE_AUTHOR_NAME, email: parsed.OUTPOST_PROMOTE_AUTHOR_EMAIL },
   };
 }

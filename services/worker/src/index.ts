@@ -16,3 +16,4 @@ export { RunExecution, type RunDeps, type RunOutcome } from './run-execution.js'
 export { EcsAgentTaskProtection, noTaskProtection, type TaskProtection } from './task-protection.js';
 export { parseNumstat, redactedCopy, Workspace, type CollectedChanges, type DiffStats } from './workspace.js';
 export { Worker, type WorkerOptions } from './worker.js';
+export { createPullRequest, githubRepoOf, promoteHandler, PromoteExecution, PromoteFailure, PullRequestError, type PromoteDeps } from './promote/index.js';

@@ -18,6 +18,7 @@ import {
 import { probeAgents } from './availability.js';
 import type { WorkerConfig } from './config.js';
 import { handleJob, type JobDeps, type JobOutcome } from './handle-job.js';
+import { promoteHandler } from './promote/index.js';
 import { resolveAgentIdentity, type AgentIdentity } from './run-as.js';
 import { RunExecution, type RunOutcome } from './run-execution.js';
 import { noTaskProtection, type TaskProtection } from './task-protection.js';
@@ -99,7 +100,7 @@ export class Worker {
       queueUrl,
       logger: this.logger,
       execute: (run, token) => this.execute(run, token),
-      ...(this.o.handlers ? { handlers: this.o.handlers } : {}),
+      handlers: { promote: promoteHandler({ config, s3: this.o.clients.s3, bucket: this.stores.names.bucket, params: this.o.params }), ...this.o.handlers },
     };
     await this.heartbeatTick();
     this.hbTimer = setInterval(() => void this.heartbeatTick(), config.heartbeatMs);

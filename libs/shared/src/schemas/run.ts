@@ -30,6 +30,11 @@ export const RunErrorCode = z.enum([
   'missing_secret',
   'invalid_job',
   'internal',
+  // promote
+  'branch_exists',
+  'patch_conflict',
+  'push_failed',
+  'pull_request_failed',
 ]);
 export type RunErrorCode = z.infer<typeof RunErrorCode>;
 
