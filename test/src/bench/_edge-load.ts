@@ -1,0 +1,51 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { measure, type Stats } from './_stats.js';
+
+/** What the server side hands the MCP load generator. */
+export interface EdgeLoadInput {
+  mcpUrl: string;
+  apiKey: string;
+  clients: number;
+}
+
+/** A phase the server side asks for. */
+export type EdgeLoadCommand = { op: 'dispatch' | 'get_run'; concurrency: number; perWorker: number } | { op: 'stop' };
+
+const DISPATCH_ARGS = { agent: 'shell', task: 'echo benchmark', repo: 'https://github.com/example/project.git' };
+
+// The MCP clients run in this worker thread, so their own cost (JSON-RPC, SSE parsing, result
+// validation) lands on another core than the edge, like a client on another machine.
+async function main(input: EdgeLoadInput): Promise<void> {
+  const port = parentPort!;
+  const clients: Client[] = [];
+  for (let i = 0; i < input.clients; i++) {
+    const client = new Client({ name: `bench-${i}`, version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(input.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${input.apiKey}` } } }));
+    clients.push(client);
+  }
+  const runIds: string[] = [];
+  const dispatch = async (w: number) => {
+    const res = await clients[w]!.callTool({ name: 'dispatch', arguments: DISPATCH_ARGS });
+    if (res.isError) throw new Error(`dispatch refused: ${JSON.stringify(res.content)}`);
+    runIds.push((res.structuredContent as { runs: { runId: string }[] }).runs[0]!.runId);
+  };
+  const getRun = async (w: number, i: number) => {
+    const res = await clients[w]!.callTool({ name: 'get_run', arguments: { runId: runIds[(w * 31 + i) % runIds.length] } });
+    if (res.isError) throw new Error(`get_run failed: ${JSON.stringify(res.content)}`);
+  };
+  port.postMessage({ ready: true });
+  port.on('message', (cmd: EdgeLoadCommand) => {
+    if (cmd.op === 'stop') {
+      void Promise.all(clients.map((c) => c.close().catch(() => {}))).then(() => port.close());
+      return;
+    }
+    measure(cmd.concurrency, cmd.perWorker, cmd.op === 'dispatch' ? dispatch : getRun).then(
+      (stats: Stats) => port.postMessage({ stats, runIds: runIds.slice(0, 200) }),
+      (err: unknown) => port.postMessage({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+    );
+  });
+}
+
+if (parentPort) void main(workerData as EdgeLoadInput);
