@@ -99,10 +99,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     }
     const server = createMcpServer({ ...deps, tenant, logger: logger.child({ tenantId: tenant.tenantId }) }, tools);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    res.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
+    // Closing the server closes its transport too (each close builds an error object: do it once).
+    res.on('close', () => void server.close());
     await server.connect(transport);
     await transport.handleRequest(req, res, body);
   };

@@ -18,6 +18,11 @@ export const CancelRunOutputShape = {
   status: RunStatus,
 };
 
+// Whole object schemas, built once: given raw shapes, the SDK would build them on every
+// registration, i.e. on every request of the stateless server.
+export const CancelRunInput = z.object(CancelRunInputShape);
+export const CancelRunOutput = z.object(CancelRunOutputShape);
+
 /** `cancel_run`: queued → cancelled now; running → cancel requested; ended → unchanged. */
 export function registerCancelRun(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -27,8 +32,8 @@ export function registerCancelRun(server: McpServer, deps: ToolDeps): void {
       description:
         'Cancel a run. A queued run is cancelled at once; a running one has its agent stopped by the worker ' +
         '(use wait_for_run to see it end); a run that already ended is left unchanged and the result says so.',
-      inputSchema: CancelRunInputShape,
-      outputSchema: CancelRunOutputShape,
+      inputSchema: CancelRunInput,
+      outputSchema: CancelRunOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
     ({ runId, reason }) =>

@@ -51,6 +51,11 @@ export const DispatchOutputShape = {
   replayed: z.boolean().describe('True when an earlier dispatch with the same idempotencyKey answered.'),
 };
 
+// Whole object schemas, built once: given raw shapes, the SDK would build them on every
+// registration, i.e. on every request of the stateless server.
+export const DispatchInput = z.object(DispatchInputShape);
+export const DispatchOutput = z.object(DispatchOutputShape);
+
 /** `dispatch`: queue a coding task for one agent or several. */
 export function registerDispatch(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -62,8 +67,8 @@ export function registerDispatch(server: McpServer, deps: ToolDeps): void {
         'working in a fresh clone of a repository. Returns at once with queued run ids; follow up with wait_for_run or ' +
         'get_run. Pass `agents` to try the same task with several agents in parallel. Pass an idempotencyKey when you ' +
         'might retry, so a retry never starts duplicate runs.',
-      inputSchema: DispatchInputShape,
-      outputSchema: DispatchOutputShape,
+      inputSchema: DispatchInput,
+      outputSchema: DispatchOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
     (input) =>

@@ -35,6 +35,10 @@ export const FleetStatusOutputShape = {
   }),
 };
 
+// Built once (see dispatch.ts).
+export const FleetStatusInput = z.object({});
+export const FleetStatusOutput = z.object(FleetStatusOutputShape);
+
 /** `fleet_status`: queues, workers, available agents and the caller's own usage. Names no other tenant. */
 export function registerFleetStatus(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -45,8 +49,8 @@ export function registerFleetStatus(server: McpServer, deps: ToolDeps): void {
         'Health of the worker fleet: per tier, queued and in-flight jobs, dead letters, workers (desired, running, ' +
         'busy, idle), age of the oldest queued run; which agents are available; and your own usage against your ' +
         "tier's limits (active runs, runs today). Call it before a large fan-out or when runs stay queued.",
-      inputSchema: {},
-      outputSchema: FleetStatusOutputShape,
+      inputSchema: FleetStatusInput,
+      outputSchema: FleetStatusOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     () =>

@@ -36,6 +36,11 @@ export const GetRunOutputShape = {
   promotion: Promotion.optional(),
 };
 
+// Whole object schemas, built once: given raw shapes, the SDK would build them on every
+// registration, i.e. on every request of the stateless server.
+export const GetRunInput = z.object(GetRunInputShape);
+export const GetRunOutput = z.object(GetRunOutputShape);
+
 /** `get_run`: one run, its log tail, summary, artifact links and promotion state. */
 export function registerGetRun(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -46,8 +51,8 @@ export function registerGetRun(server: McpServer, deps: ToolDeps): void {
         'Status and details of one run: status, attempt, error, summary (files changed, usage/cost), the last log ' +
         'lines, download links for its artifacts (log.txt, patch.diff, changes.bundle, summary.json; valid 15 min) ' +
         'and promotion state. Works right after dispatch. Use wait_for_run instead of calling this in a loop.',
-      inputSchema: GetRunInputShape,
-      outputSchema: GetRunOutputShape,
+      inputSchema: GetRunInput,
+      outputSchema: GetRunOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     ({ runId, logLines }) =>

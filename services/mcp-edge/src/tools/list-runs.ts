@@ -23,6 +23,11 @@ export const ListRunsOutputShape = {
   nextCursor: z.string().optional().describe('Pass as cursor (with the same filters) for the next page; absent on the last page.'),
 };
 
+// Whole object schemas, built once: given raw shapes, the SDK would build them on every
+// registration, i.e. on every request of the stateless server.
+export const ListRunsInput = z.object(ListRunsInputShape);
+export const ListRunsOutput = z.object(ListRunsOutputShape);
+
 /** `list_runs`: the caller's runs, newest first, one Query per page. */
 export function registerListRuns(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -32,8 +37,8 @@ export function registerListRuns(server: McpServer, deps: ToolDeps): void {
       description:
         'Your runs, newest first, optionally filtered by status, agent, tag (key=value) or creation time. ' +
         'Returns up to `limit` runs and a nextCursor for the next page.',
-      inputSchema: ListRunsInputShape,
-      outputSchema: ListRunsOutputShape,
+      inputSchema: ListRunsInput,
+      outputSchema: ListRunsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (input) =>

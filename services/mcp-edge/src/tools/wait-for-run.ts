@@ -29,6 +29,11 @@ export const WaitForRunOutputShape = {
   lastLogLine: z.string().optional(),
 };
 
+// Whole object schemas, built once: given raw shapes, the SDK would build them on every
+// registration, i.e. on every request of the stateless server.
+export const WaitForRunInput = z.object(WaitForRunInputShape);
+export const WaitForRunOutput = z.object(WaitForRunOutputShape);
+
 /** `wait_for_run`: blocks until the run ends or time is up, sending progress notifications. */
 export function registerWaitForRun(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -39,8 +44,8 @@ export function registerWaitForRun(server: McpServer, deps: ToolDeps): void {
         'Wait until a run ends (succeeded, failed, timed_out or cancelled) or timeoutSeconds pass, then return it. ' +
         'Sends progress notifications (status, elapsed time, latest log line) while waiting, so you need not poll ' +
         'get_run. If it returns with ended=false, call it again or check later.',
-      inputSchema: WaitForRunInputShape,
-      outputSchema: WaitForRunOutputShape,
+      inputSchema: WaitForRunInput,
+      outputSchema: WaitForRunOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     ({ runId, timeoutSeconds }, extra) =>
