@@ -5,6 +5,7 @@ import { registerDispatch } from './dispatch.js';
 import { registerFleetStatus } from './fleet-status.js';
 import { registerGetRun } from './get-run.js';
 import { registerListRuns } from './list-runs.js';
+import { registerPromote } from './promote.js';
 import { registerWaitForRun } from './wait-for-run.js';
 
 export type ToolRegistrar = (server: McpServer, deps: ToolDeps) => void;
@@ -16,5 +17,6 @@ export const TOOLS: readonly ToolRegistrar[] = [
   registerListRuns,
   registerCancelRun,
   registerWaitForRun,
+  registerPromote,
   registerFleetStatus,
 ];
