@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import dynalite from 'dynalite';
 import { buildApp, type BuildAppOptions } from 'fauxqs';
@@ -41,6 +42,10 @@ const HOST = '127.0.0.1';
 /** Starts dynalite (DynamoDB) and fauxqs (SQS + S3), both bound to 127.0.0.1. */
 export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
   const vars = options.portVariables ?? { dynamo: 'OUTPOST_DYNAMODB_PORT', sqs: 'OUTPOST_SQS_PORT' };
+  // dynalite opens its LevelDB as soon as it is created, and a server that never listened cannot
+  // close it: probe the ports first so a busy port does not leave the data dir locked.
+  if (options.dynamoPort) await probe(options.dynamoPort, vars.dynamo);
+  if (options.sqsPort) await probe(options.sqsPort, vars.sqs);
   const dyn = dynalite({
     ...(options.dataDir ? { path: path.join(options.dataDir, 'dynamodb') } : {}),
     createTableMs: 0,
@@ -79,6 +84,15 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
       return stopped;
     },
   };
+}
+
+/** Fails with PortInUseError when 127.0.0.1:port cannot be bound right now. */
+function probe(port: number, variable: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(port, variable, { cause: err }) : err));
+    srv.listen(port, HOST, () => srv.close(() => resolve()));
+  });
 }
 
 function listen(server: Server, port: number, variable: string): Promise<void> {
