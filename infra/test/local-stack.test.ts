@@ -163,6 +163,33 @@ describe('local stack (npm start)', () => {
     await stopAndCheck(third, ports);
   }, 240_000);
 
+  it('passes service settings (OUTPOST_*) to the services, but no AWS_* variable and no worker identity', async () => {
+    const home = path.join(dir, 'env', '.outpost');
+    const ports = await pickPorts();
+    await mkdir(path.dirname(home), { recursive: true });
+    const l = launch(
+      { OUTPOST_HOME: home, OUTPOST_LOG_LEVEL: 'warn', ...ports, OUTPOST_TEST_MARKER: 'marker-1', AWS_SECRET_ACCESS_KEY: 'real-secret', OUTPOST_WORKER_ID: 'wkr_parent' },
+      path.dirname(home),
+    );
+    launched.push(l);
+    await until(() => l.stdout().includes('Press Ctrl-C to stop'), { timeoutMs: START_TIMEOUT_MS, what: 'the banner' });
+    const services = descendants(l.child.pid!);
+    if (!l.stdout().includes('Services: none')) expect(services.length).toBeGreaterThan(0);
+    for (const pid of services) {
+      let environ: string[];
+      try {
+        environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+      } catch {
+        continue; // exited meanwhile
+      }
+      expect(environ).toContain('OUTPOST_TEST_MARKER=marker-1');
+      expect(environ).toContain(`OUTPOST_EDGE_PORT=${ports.OUTPOST_EDGE_PORT}`);
+      expect(environ.filter((e) => e.startsWith('AWS_SECRET_ACCESS_KEY') || e.startsWith('AWS_ACCESS_KEY_ID'))).toEqual([]);
+      expect(environ).not.toContain('OUTPOST_WORKER_ID=wkr_parent');
+    }
+    await stopAndCheck(l, ports);
+  }, 120_000);
+
   it('keeps DynamoDB data and artifacts when the launcher is killed hard (SIGKILL), and starts again', async () => {
     const home = path.join(dir, 'killed', '.outpost');
     const ports = await pickPorts();

@@ -192,12 +192,18 @@ async function stopChildren(children: Map<string, ChildProcess>, logger: Logger)
   );
 }
 
-/** The parent's environment minus anything that could leak credentials or configuration into services. */
+/**
+ * The parent's environment for the services: AWS_* is dropped (real credentials must never reach
+ * the local stack), and so are per-process identities; every other OUTPOST_* variable passes
+ * through, so service settings (e.g. OUTPOST_LOCAL_MAX_WORKERS, OUTPOST_AGENT_CLAUDE_BIN) work
+ * with `npm start`. The launcher's own values are spread after this and win.
+ */
 function inheritSafe(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) continue;
-    if (/^(AWS_|OUTPOST_)/.test(k)) continue;
+    if (/^AWS_/.test(k)) continue;
+    if (k === 'OUTPOST_WORKER_ID' || k === 'OUTPOST_WORKER_TIER') continue;
     out[k] = v;
   }
   return out;
