@@ -1,4 +1,4 @@
-import { readFile, writeFile, chmod, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, chmod, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { TenantStore, type Logger } from '@outpost/shared';
@@ -38,7 +38,11 @@ export async function ensureLocalTenant(tenants: TenantStore, home: string, mcpU
     created = true;
   }
   await mkdir(home, { recursive: true });
-  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`, { mode: 0o600 });
-  await chmod(file, 0o600);
+  // Write a new 0600 file and rename it over the old one: the key is never readable with the
+  // old file's (possibly wider) mode, and a crash never leaves a half-written local.json.
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(result, null, 2)}\n`, { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  await rename(tmp, file);
   return { ...result, created };
 }
