@@ -22,7 +22,7 @@ import {
 } from '@outpost/shared';
 import { loadWorkerConfig, Worker } from '@outpost/worker';
 import { notFoundMessage, startEdge, TOOLS, type Edge } from '../src/index.js';
-import { promoteTool, registerPromote } from '../src/tools/promote.js';
+import { promoteTool, registerPromote, STALE_PENDING_MS } from '../src/tools/promote.js';
 import { call, callError, callOk, textOf } from './helpers/harness.js';
 
 const TOKEN = 'ghp_EdgePromoteToken0123456789abcdefABCDEF';
@@ -242,7 +242,7 @@ describe('promote tool (edge + worker in-process)', () => {
     });
   });
 
-  it('answers pending when no worker finishes in time, and a second call queues nothing more', async () => {
+  it('answers pending when no worker finishes in time; a second call queues nothing more unless the promotion went stale', async () => {
     const t = await tenant('pro');
     const runId = newRunId();
     await stores.runs.create({ tenantId: t.tenantId, runId, tier: 'pro', agent: 'shell', repo: remote, task: 'x', taskBytes: 1, timeoutSeconds: 60, maxAttempts: 3 });
@@ -264,5 +264,11 @@ describe('promote tool (edge + worker in-process)', () => {
     const second = await callOk(t.shortClient, 'promote', { runId });
     expect(second).toMatchObject({ outcome: 'pending', recorded: true });
     expect(shortPromoteJobs() - before).toBe(1);
+
+    // Pending for longer than STALE_PENDING_MS: its job was lost, so asking again re-sends it (once per call).
+    const stale = { ...second.promotion, requestedAt: new Date(Date.now() - STALE_PENDING_MS - 60_000).toISOString() };
+    await stores.runs.setPromotion({ tenantId: t.tenantId, runId, promotion: stale, expectStatus: 'pending' });
+    expect(await callOk(t.shortClient, 'promote', { runId })).toMatchObject({ outcome: 'pending', recorded: true });
+    expect(shortPromoteJobs() - before).toBe(2);
   });
 });
