@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sendJob, silentLogger, type Promotion, type RunRecord } from '@outpost/shared';
+import { sendJob, silentLogger, type Logger, type Promotion, type RunRecord } from '@outpost/shared';
 import type { JobDeps } from '../src/handle-job.js';
 import { promoteHandler } from '../src/promote/index.js';
 import { startGitHttpServer } from './git-http-server.js';
@@ -219,6 +219,37 @@ describe('worker › promote', () => {
     expect(p.status).toBe('failed');
     expect(p.error?.code).toBe('patch_conflict');
     expect(p.error?.message).toMatch(/no longer/);
+  });
+
+  it('keeps the token out of logs and the run even when GitHub echoes it back', async () => {
+    const run = await runAgent('echo l > l.txt');
+    const wrong = `${TOKEN}-echoed`;
+    await h.setSecret('github_token', wrong);
+    try {
+      await h.stores.runs.setPromotion({
+        tenantId: run.tenantId,
+        runId: run.runId,
+        promotion: { status: 'pending', requestedAt: new Date().toISOString(), createPullRequest: true, branch: 'echo' },
+        expectStatus: 'absent',
+      });
+      const lines: string[] = [];
+      const spy = (bindings: Record<string, unknown> = {}): Logger => {
+        const write = (obj: object, msg?: string) =>
+          lines.push(JSON.stringify({ ...bindings, ...obj, msg }, (_k, v: unknown) => (v instanceof Error ? { message: v.message, stack: v.stack } : v)));
+        return { debug: write, info: write, warn: write, error: write, child: (b) => spy({ ...bindings, ...b }) };
+      };
+      const handler = promoteHandler({ config: h.config({ OUTPOST_GITHUB_API_URL: github.url }), s3: h.stack.clients.s3, bucket: h.stores.names.bucket, params: h.params });
+      const jobDeps = { runs: h.stores.runs, logger: spy() } as unknown as JobDeps;
+      await handler(jobDeps, { v: 1, kind: 'promote', tenantId: run.tenantId, runId: run.runId }, {});
+      const stored = await h.stores.runs.require(run.tenantId, run.runId);
+      expect(stored.promotion?.error?.code).toBe('pull_request_failed');
+      expect(github.seen.at(-1)?.auth).toBe(`Bearer ${wrong}`);
+      expect(lines.join('\n')).toMatch(/promotion failed/);
+      expect(lines.join('\n')).not.toContain(TOKEN);
+      expect(JSON.stringify(stored)).not.toContain(TOKEN);
+    } finally {
+      await h.setSecret('github_token', '');
+    }
   });
 
   it('is safe under duplicate deliveries: both build the same commit, one result is recorded', async () => {
