@@ -48,6 +48,8 @@ export class LogSink {
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastProgressAt = 0;
+  private lastAppendAt = 0;
+  private progressDirty = false;
   private waiters: (() => void)[] = [];
   private closed = false;
   /** Bytes of redacted log written to the file. */
@@ -60,7 +62,10 @@ export class LogSink {
     this.out = createWriteStream(options.file, { flags: 'a', mode: 0o600 });
     this.out.on('drain', () => this.wake());
     this.out.on('error', (err) => this.o.logger.error({ err }, 'log file write failed'));
-    this.timer = setInterval(() => void this.flush(false), this.o.flushMs);
+    this.timer = setInterval(() => {
+      this.releaseHeld();
+      void this.flush(false);
+    }, this.o.flushMs);
     this.timer.unref();
   }
 
@@ -87,6 +92,7 @@ export class LogSink {
   /** Appends lines (without newlines) of one stream, all stamped with the current time. */
   append(stream: LogStream, lines: readonly string[]): void {
     if (lines.length === 0 || this.closed) return;
+    this.lastAppendAt = Date.now();
     const stamp = `${new Date().toISOString()} ${stream} `;
     let block = '';
     for (const l of lines) block += `${stamp}${l}\n`;
@@ -101,6 +107,29 @@ export class LogSink {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.flush(true);
+    this.out.end();
+    if (!this.out.closed) await once(this.out, 'close');
+    this.wake();
+  }
+
+  /**
+   * The redactor holds back the end of the stream in case a secret continues in the next push.
+   * Our pushes always end at a line end, and secrets are single-line values, so when the agent
+   * has gone quiet the held text is released (else its last line would wait for more output).
+   */
+  private releaseHeld(): void {
+    if (this.closed || Date.now() - this.lastAppendAt < this.o.flushMs / 2) return;
+    this.emit(this.redactor.flush());
+  }
+
+  /** The lease is gone: stop without uploading or recording anything more (the file is just closed). */
+  async abandon(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.flushing?.catch(() => undefined);
     this.out.end();
     if (!this.out.closed) await once(this.out, 'close');
     this.wake();
@@ -121,7 +150,7 @@ export class LogSink {
     if (!final && this.flushing) return this.flushing;
     const run = async (): Promise<void> => {
       if (this.flushing) await this.flushing;
-      if (this.pendingBytes === 0 && !final) return;
+      if (this.pendingBytes === 0 && !this.progressDirty && !final) return;
       await this.uploadPending(final);
     };
     const p: Promise<void> = run().finally(() => {
@@ -157,10 +186,13 @@ export class LogSink {
         // The file on disk is the record; a lost live chunk only delays what a client sees.
         this.o.logger.warn({ err, seq }, 'log chunk upload failed');
       }
+      this.progressDirty = true;
     }
     const now = Date.now();
-    if (final || now - this.lastProgressAt >= this.o.flushMs) {
+    // Throttled to about one write per flush interval; a skipped update is written by a later tick.
+    if (final || (this.progressDirty && now - this.lastProgressAt >= this.o.flushMs * 0.8)) {
       this.lastProgressAt = now;
+      this.progressDirty = false;
       try {
         await this.o.onProgress(this.tailText, this.seq);
       } catch (err) {

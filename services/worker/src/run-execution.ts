@@ -202,12 +202,17 @@ export class RunExecution {
     } finally {
       keeper.stop();
       if (this.agent) await this.agent.stop(CANCEL_GRACE_MS);
-      await sink?.close().catch(() => undefined);
+      if (this.stopReason === 'lost') await sink?.abandon().catch(() => undefined);
+      else await sink?.close().catch(() => undefined);
       await ws?.remove().catch((err: unknown) => this.log.warn({ err }, 'workspace removal failed'));
     }
   }
 
   // --- steps ---
+
+  private isLost(): boolean {
+    return this.stopReason === 'lost';
+  }
 
   private stop(reason: StopReason, graceMs: number): void {
     // The first reason wins, except that losing the lease overrides everything: nothing may be written.
@@ -265,8 +270,10 @@ export class RunExecution {
         sink.append('sys', [this.redact(`collecting changes failed: ${err instanceof Error ? err.message : String(err)}`)]);
       }
     }
+    if (this.isLost()) return { kind: 'lost' };
     await sink.close();
-    if (this.stopReason === 'lost') return { kind: 'lost' };
+    // The final progress write may have found the lease gone.
+    if (this.isLost()) return { kind: 'lost' };
     const artifacts: ArtifactRef[] = [await uploadFile(t, 'log.txt', path.join(ws.outDir, 'log.txt'), 'text/plain; charset=utf-8')];
     if (changes) artifacts.push(await uploadFile(t, 'patch.diff', changes.patchFile, 'text/x-diff'));
     if (changes?.bundleFile) artifacts.push(await uploadFile(t, 'changes.bundle', changes.bundleFile, 'application/octet-stream'));

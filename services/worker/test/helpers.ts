@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
+  createLogger,
   FileParameterStore,
   newRunId,
   newTenantId,
@@ -125,7 +126,9 @@ export async function harness(): Promise<Harness> {
     workerEnv,
     config: (overrides) => loadWorkerConfig(workerEnv(overrides)),
     async startWorker(overrides) {
-      const w = new Worker({ config: h.config(overrides), clients: stack.clients, params, stores });
+      // OUTPOST_TEST_WORKER_LOG=debug shows the in-process workers' logs.
+      const level = process.env.OUTPOST_TEST_WORKER_LOG;
+      const w = new Worker({ config: h.config(overrides), clients: stack.clients, params, stores, ...(level ? { logger: createLogger({ service: 'worker', level }) } : {}) });
       workers.push(w);
       await w.start();
       return w;

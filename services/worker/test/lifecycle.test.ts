@@ -3,8 +3,8 @@ import { chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { sendJob } from '@outpost/shared';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { artifactKeys, sendJob } from '@outpost/shared';
 import { harness, makeRepo, openTempDir, until, type Harness } from './helpers.js';
 
 const TENANT_KEY = 'sk-ant-api03-PLANTEDtenantKEY0123456789abcdef';
@@ -102,6 +102,26 @@ describe('worker › run lifecycle', () => {
     );
     const lines = (await readFile(marker, 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(1);
+  });
+
+  it('a worker that loses its lease stops its agent and writes nothing more', async () => {
+    const run = await h.dispatch({ agent: 'shell', repo: repo.dir, task: 'echo started; sleep 600' });
+    await until(async () => (await h.stores.runs.require(run.tenantId, run.runId)).logTail?.includes('started'), { what: 'run to start' });
+    // Another worker takes the run over (as after an expiry): the lease token changes under the first.
+    await h.stack.clients.doc.send(
+      new UpdateCommand({
+        TableName: h.stores.names.tables.runs,
+        Key: { tenantId: run.tenantId, runId: run.runId },
+        UpdateExpression: 'SET leaseToken = :t, workerId = :w',
+        ExpressionAttributeValues: { ':t': 'taken-over', ':w': 'wkr_OTHER' },
+      }),
+    );
+    await until(() => h.workers.every((w) => !w.currentRuns.includes(run.runId)), { what: 'the worker to let go', timeoutMs: 20_000 });
+    const after = await h.stores.runs.require(run.tenantId, run.runId);
+    expect(after).toMatchObject({ status: 'running', leaseToken: 'taken-over', workerId: 'wkr_OTHER' });
+    expect(after.artifacts).toBeUndefined();
+    const objects = await h.s3Objects(artifactKeys.runPrefix(run.tenantId, run.runId));
+    expect(objects.map((o) => o.key).filter((k) => !k.includes('/log/'))).toEqual([]);
   });
 
   it('runs the agent as an unprivileged user with an environment built from nothing', async () => {
