@@ -31,6 +31,8 @@ export interface JobDeps {
   logger: Logger;
   /** Executes a leased run (the worker tracks it for heartbeats and drain). */
   execute: (run: RunRecord, leaseToken: string) => Promise<RunOutcome>;
+  /** False while the worker drains: new jobs go straight back to the queue. @default always true */
+  accepting?: () => boolean;
   /** Handlers for other job kinds; `run` is built in. A kind without a handler is left on the queue. */
   handlers?: Partial<Record<Exclude<JobMessage['kind'], 'run'>, KindHandler>>;
 }
@@ -61,6 +63,10 @@ export async function handleJob(deps: JobDeps, message: Message): Promise<JobOut
 /** `kind: run`: lease first, then execute; settle only after the run's terminal write. */
 export async function handleRunJob(deps: JobDeps, job: JobMessage, message: Message): Promise<JobOutcome> {
   const log = runLogger(deps.logger, job);
+  if (deps.accepting && !deps.accepting()) {
+    await visibleAgain(deps, message, log);
+    return { settle: false, reason: 'draining' };
+  }
   let leased: { run: RunRecord; leaseToken: string };
   try {
     leased = await deps.runs.acquireLease({ tenantId: job.tenantId, runId: job.runId, tier: deps.tier, workerId: deps.workerId, leaseMs: deps.leaseMs });
@@ -80,14 +86,17 @@ export async function handleRunJob(deps: JobDeps, job: JobMessage, message: Mess
     case 'lost':
       return { settle: false, reason: 'lease_lost' };
     case 'released':
-      // Visible again at once, so another worker picks the run up without waiting.
-      if (message.ReceiptHandle) {
-        await deps.sqs
-          .send(new ChangeMessageVisibilityCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }))
-          .catch((err: unknown) => log.warn({ err }, 'could not make the job visible again; it returns after its visibility timeout'));
-      }
+      await visibleAgain(deps, message, log);
       return { settle: false, reason: 'released' };
   }
+}
+
+/** Makes the message visible at once, so another worker picks the run up without waiting. */
+async function visibleAgain(deps: JobDeps, message: Message, log: Logger): Promise<void> {
+  if (!message.ReceiptHandle) return;
+  await deps.sqs
+    .send(new ChangeMessageVisibilityCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }))
+    .catch((err: unknown) => log.warn({ err }, 'could not make the job visible again; it returns after its visibility timeout'));
 }
 
 async function refused(deps: JobDeps, err: LeaseRefusedError, log: Logger): Promise<JobOutcome> {

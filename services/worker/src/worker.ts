@@ -64,6 +64,8 @@ export class Worker {
   private readonly version = packageVersion();
   private readonly active = new Map<string, RunExecution>();
   private readonly handlers = new Set<Promise<unknown>>();
+  /** Settled messages whose delete sqs-consumer has not confirmed yet. */
+  private readonly deleting = new Set<string>();
   private consumer: Consumer | undefined;
   private agents: AgentName[] = [];
   private state: WorkerState = 'idle';
@@ -100,6 +102,7 @@ export class Worker {
       queueUrl,
       logger: this.logger,
       execute: (run, token) => this.execute(run, token),
+      accepting: () => !this.stopping,
       handlers: { promote: promoteHandler({ config, s3: this.o.clients.s3, bucket: this.stores.names.bucket, params: this.o.params }), ...this.o.handlers },
     };
     await this.heartbeatTick();
@@ -117,13 +120,16 @@ export class Worker {
         try {
           const outcome: JobOutcome = await p;
           this.logger.debug({ messageId: message.MessageId, ...outcome }, 'job handled');
+          if (outcome.settle && message.MessageId) this.deleting.add(message.MessageId);
           return outcome.settle ? message : undefined;
         } finally {
           this.handlers.delete(p);
         }
       },
     });
-    consumer.on('error', (err) => {
+    consumer.on('message_processed', (m) => void (m.MessageId && this.deleting.delete(m.MessageId)));
+    consumer.on('error', (err, m) => {
+      if (m && !Array.isArray(m) && m.MessageId) this.deleting.delete(m.MessageId);
       // A heartbeat that fires just after the delete reports MessageNotInflight: harmless.
       if (/not ?in ?flight|ReceiptHandleIsInvalid/i.test(`${err.name} ${err.message}`)) return;
       this.logger.warn({ err }, 'sqs consumer error');
@@ -142,7 +148,9 @@ export class Worker {
   stop(options: { graceMs?: number } = {}): Promise<void> {
     this.stopping ??= (async () => {
       this.state = 'draining';
-      this.consumer?.stop({ abort: true });
+      // Not `abort`: that would also abort the heartbeats and deletes of the runs still going.
+      // A job received by the last long poll is handed straight back (`accepting` is false).
+      this.consumer?.stop();
       void this.heartbeatTick();
       const graceMs = options.graceMs ?? this.o.config.drainGraceMs;
       const deadline = Date.now() + graceMs;
@@ -154,7 +162,7 @@ export class Worker {
       await Promise.allSettled([...this.handlers]);
       // Let sqs-consumer finish its deletes of settled messages.
       const settleDeadline = Date.now() + 5000;
-      while (this.consumer?.status.isPolling && Date.now() < settleDeadline) await sleep(50);
+      while (this.deleting.size > 0 && Date.now() < settleDeadline) await sleep(20);
       if (this.hbTimer) clearInterval(this.hbTimer);
       await this.hbTicking;
       await this.stores.workers.remove(this.o.config.tier, this.workerId).catch((err: unknown) => this.logger.warn({ err }, 'heartbeat removal failed'));

@@ -99,6 +99,14 @@ describe('handleJob()', () => {
     outcome = { kind: 'finished', status: 'succeeded' };
   });
 
+  it('while draining, hands a new job straight back without leasing', async () => {
+    executed = [];
+    const run = await newRun();
+    await expect(handleJob({ ...deps, accepting: () => false }, job(run))).resolves.toEqual({ settle: false, reason: 'draining' });
+    expect(executed).toHaveLength(0);
+    expect((await h.stores.runs.require(run.tenantId, run.runId)).status).toBe('queued');
+  });
+
   it('dispatches other kinds to their handler; without one the message stays on the queue', async () => {
     const run = await newRun();
     await expect(handleJob(deps, job(run, 'promote'))).resolves.toEqual({ settle: false, reason: 'no_handler' });
