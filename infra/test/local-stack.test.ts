@@ -190,6 +190,19 @@ describe('local stack (npm start)', () => {
     await stopAndCheck(l, ports);
   }, 120_000);
 
+  it('a stop request delivered twice at once (launcher and its group) is still a clean stop', async () => {
+    const home = path.join(dir, 'twice', '.outpost');
+    const ports = await pickPorts();
+    const l = await start(home, ports);
+    const pids = [l.child.pid!, ...descendants(l.child.pid!)];
+    l.child.kill('SIGTERM');
+    l.child.kill('SIGTERM');
+    const { code } = await l.exited;
+    expect(code).toBe(0);
+    expect(l.stderr()).not.toContain('stopping now');
+    await until(() => pids.every((pid) => !alive(pid)), { timeoutMs: 30_000, what: 'every process to exit' });
+  }, 120_000);
+
   it('keeps DynamoDB data and artifacts when the launcher is killed hard (SIGKILL), and starts again', async () => {
     const home = path.join(dir, 'killed', '.outpost');
     const ports = await pickPorts();

@@ -46,15 +46,18 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   const shutdown = (signal: string) => {
-    signals++;
-    if (signals > 1) {
+    if (firstSignalAt !== undefined) {
+      // One stop request often arrives twice (to the launcher and to its process group, e.g. from
+      // `timeout` or a supervisor): only a repeat after a pause means "stop now".
+      if (Date.now() - firstSignalAt < 2000) return;
       // A second Ctrl-C must not leave services running behind an exiting launcher.
       process.stderr.write('outpost: stopping now\n');
       for (const child of stack.children.values()) child.kill('SIGKILL');
       process.exit(130);
     }
+    firstSignalAt = Date.now();
     logger.info({ signal }, 'stopping the local stack');
     void stack.stop().then(() => process.exit(0));
   };
