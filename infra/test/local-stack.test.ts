@@ -122,7 +122,7 @@ describe('local stack (npm start)', () => {
     let stores = openStores({ prefix: 'outpost' }, clients);
     const runId = newRunId();
     await stores.runs.create({
-      tenantId: local.tenantId, runId, tier: 'free', agent: 'shell', repo: 'owner/repo', task: 'true', taskBytes: 4, timeoutSeconds: 60, maxAttempts: 3,
+      tenantId: local.tenantId, runId, tier: 'free', agent: 'shell', repo: 'file:///nonexistent/outpost-test-repo', task: 'true', taskBytes: 4, timeoutSeconds: 60, maxAttempts: 3,
     });
     const key = `tenants/${local.tenantId}/runs/${runId}/summary.json`;
     await clients.s3.send(new PutObjectCommand({ Bucket: stores.names.bucket, Key: key, Body: '{"ok":true}' }));
@@ -212,7 +212,7 @@ describe('local stack (npm start)', () => {
     let stores = openStores({ prefix: 'outpost' }, clients);
     const runId = newRunId();
     await stores.runs.create({
-      tenantId: local.tenantId, runId, tier: 'pro', agent: 'shell', repo: 'owner/repo', task: 'true', taskBytes: 4, timeoutSeconds: 60, maxAttempts: 3,
+      tenantId: local.tenantId, runId, tier: 'pro', agent: 'shell', repo: 'file:///nonexistent/outpost-test-repo', task: 'true', taskBytes: 4, timeoutSeconds: 60, maxAttempts: 3,
     });
     await clients.s3.send(new PutObjectCommand({ Bucket: stores.names.bucket, Key: 'k.txt', Body: 'kept' }));
     clients.destroy();
