@@ -18,6 +18,8 @@ export interface AgentProcessOptions {
   cwd: string;
   env: Record<string, string>;
   identity: AgentIdentity | undefined;
+  /** An open file descriptor to give the agent as stdin (a large task); else /dev/null. */
+  stdinFd?: number | undefined;
   sink: LogSink;
   parser: OutputParser;
   logger: Logger;
@@ -43,7 +45,7 @@ export class AgentProcess {
       cwd: o.cwd,
       env: o.env,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [o.stdinFd ?? 'ignore', 'pipe', 'pipe'],
       ...(o.identity ? { uid: o.identity.uid, gid: o.identity.gid } : {}),
     });
     const out = this.pipe(this.child.stdout, 'out');

@@ -7,6 +7,7 @@ export { probeAgents } from './availability.js';
 export { defaultAgentPath, loadWorkerConfig, WorkerEnv, type WorkerConfig } from './config.js';
 export { git, GitError, gitToStream } from './git.js';
 export { handleJob, handleRunJob, type JobDeps, type JobOutcome, type KindHandler } from './handle-job.js';
+export { createKindHandlers, type WorkerContext } from './job-handlers.js';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
 export { LineSplitter, MAX_LINE } from './line-splitter.js';
 export { LogSink, type LogSinkOptions, type LogStream } from './log-sink.js';
@@ -14,6 +15,6 @@ export { checkRef, InvalidRepoError, isCommitSha, parseRepo, type RepoSpec } fro
 export { resolveAgentIdentity, type AgentIdentity } from './run-as.js';
 export { RunExecution, type RunDeps, type RunOutcome } from './run-execution.js';
 export { EcsAgentTaskProtection, noTaskProtection, type TaskProtection } from './task-protection.js';
-export { parseNumstat, redactedCopy, Workspace, type CollectedChanges, type DiffStats } from './workspace.js';
+export { checkRootAccess, parseNumstat, redactedCopy, Workspace, WorkspaceRootError, type CollectedChanges, type DiffStats } from './workspace.js';
 export { Worker, type WorkerOptions } from './worker.js';
 export { createPullRequest, githubRepoOf, promoteHandler, PromoteExecution, PromoteFailure, PullRequestError, type PromoteDeps } from './promote/index.js';

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigError, createAwsClients, createLogger, FileParameterStore, SsmParameterStore, type ParameterStore } from '@outpost/shared';
+import { ConfigError, createAwsClients, createLogger, FileParameterStore, openStores, SsmParameterStore, type ParameterStore } from '@outpost/shared';
+import { createKindHandlers } from './job-handlers.js';
 import { loadWorkerConfig } from './config.js';
 import { EcsAgentTaskProtection, noTaskProtection } from './task-protection.js';
 import { Worker } from './worker.js';
@@ -26,7 +27,9 @@ async function main(): Promise<void> {
       : new SsmParameterStore(new SSMClient({ region: config.base.region }));
   const taskProtection =
     config.base.mode === 'aws' && config.ecsAgentUri ? new EcsAgentTaskProtection(config.ecsAgentUri, logger) : noTaskProtection;
-  const worker = new Worker({ config, clients, params, logger, taskProtection });
+  const stores = openStores(config.base, clients);
+  const handlers = createKindHandlers({ config, clients, stores, params, logger });
+  const worker = new Worker({ config, clients, params, logger, taskProtection, stores, handlers });
 
   let signals = 0;
   const shutdown = (signal: string) => {

@@ -1,3 +1,4 @@
+import { chown, open, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
@@ -19,7 +20,7 @@ import {
 import { AgentProcess, type AgentExit } from './agent-process.js';
 import { ADAPTERS } from './agents/index.js';
 import { buildAgentEnv, MissingSecretError } from './agents/env.js';
-import type { AgentResult } from './agents/types.js';
+import { ARGV_TASK_LIMIT, type AgentResult } from './agents/types.js';
 import { uploadFile, uploadJson, type ArtifactTarget } from './artifacts.js';
 import type { WorkerConfig } from './config.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -108,6 +109,7 @@ export class RunExecution {
     keeper.start();
     let ws: Workspace | undefined;
     let sink: LogSink | undefined;
+    let stdin: FileHandle | undefined;
     try {
       const secrets = await this.loadSecrets();
       this.secretValues = Object.values(secrets);
@@ -163,18 +165,29 @@ export class RunExecution {
       if (this.stopReason) return await this.end(ws, sink, base, this.stoppedBeforeStart());
 
       const parser = adapter.parser();
+      let taskFile: string | undefined;
+      if (Buffer.byteLength(task) > ARGV_TASK_LIMIT) {
+        taskFile = path.join(ws.tmpDir, run.agent === 'shell' ? 'task.sh' : 'task.txt');
+        await writeFile(taskFile, task, { mode: 0o600 });
+        if (this.deps.identity) await chown(taskFile, this.deps.identity.uid, this.deps.identity.gid);
+        if (adapter.largeTask === 'stdin') stdin = await open(taskFile, 'r');
+      }
       const started = Date.now();
       const agent = new AgentProcess({
         bin: this.deps.config.agentBins[run.agent],
-        args: adapter.args({ task, model: run.model }),
+        args: adapter.args({ task, model: run.model, taskFile }),
         cwd: ws.repoDir,
         env: agentEnv,
         identity: this.deps.identity,
+        stdinFd: stdin?.fd,
         sink,
         parser,
         logger: this.log,
       });
       this.agent = agent;
+      // The child has its own copy of the descriptor now.
+      await stdin?.close();
+      stdin = undefined;
       // A stop requested while we were spawning.
       if (this.stopReason) void agent.stop(this.stopReason === 'drain' ? this.deps.config.killGraceMs : CANCEL_GRACE_MS);
       const timeoutMs = this.timeoutSeconds() * 1000;
@@ -200,6 +213,7 @@ export class RunExecution {
         throw e;
       }
     } finally {
+      await stdin?.close().catch(() => undefined);
       keeper.stop();
       if (this.agent) await this.agent.stop(CANCEL_GRACE_MS);
       if (this.stopReason === 'lost') await sink?.abandon().catch(() => undefined);

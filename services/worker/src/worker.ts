@@ -21,6 +21,7 @@ import { handleJob, type JobDeps, type JobOutcome } from './handle-job.js';
 import { promoteHandler } from './promote/index.js';
 import { resolveAgentIdentity, type AgentIdentity } from './run-as.js';
 import { RunExecution, type RunOutcome } from './run-execution.js';
+import { checkRootAccess } from './workspace.js';
 import { noTaskProtection, type TaskProtection } from './task-protection.js';
 
 export interface WorkerOptions {
@@ -71,6 +72,7 @@ export class Worker {
   private state: WorkerState = 'idle';
   private hbTimer: NodeJS.Timeout | undefined;
   private hbTicking: Promise<void> | undefined;
+  private hbAgain = false;
   private protectedSince: number | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -90,6 +92,7 @@ export class Worker {
   async start(): Promise<void> {
     const { config } = this.o;
     await mkdir(config.root, { recursive: true, mode: 0o711 });
+    await checkRootAccess(config.root, this.identity, config.agentUser);
     this.agents = await probeAgents({ bins: config.agentBins, path: config.agentPath, home: os.tmpdir(), identity: this.identity });
     const queueUrl = await this.stores.queues.jobsUrl(config.tier);
     const deps: JobDeps = {
@@ -208,7 +211,11 @@ export class Worker {
 
   /** Writes the heartbeat and keeps task protection in step with busy/idle. Never overlaps, never throws. */
   private heartbeatTick(): Promise<void> {
-    if (this.hbTicking) return this.hbTicking;
+    if (this.hbTicking) {
+      // A state change during a write: write again right after, so busy/idle is never stale for a whole interval.
+      this.hbAgain = true;
+      return this.hbTicking;
+    }
     const p = (async () => {
       const { config } = this.o;
       try {
@@ -244,6 +251,10 @@ export class Worker {
       }
     })().finally(() => {
       this.hbTicking = undefined;
+      if (this.hbAgain) {
+        this.hbAgain = false;
+        void this.heartbeatTick();
+      }
     });
     this.hbTicking = p;
     return p;

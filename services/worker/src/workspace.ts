@@ -215,3 +215,30 @@ export async function redactedCopy(produce: (sink: Writable) => Promise<void>, f
   await once(out, 'close');
   return outMarks > inMarks;
 }
+
+/** The workspace root cannot be used by the agent user (a parent directory is not searchable). */
+export class WorkspaceRootError extends Error {
+  override readonly name = 'WorkspaceRootError';
+}
+
+/**
+ * Fails at start-up, with a message that says what to change, when agents could not enter their
+ * run directories (e.g. OUTPOST_WORKER_ROOT under a 0700 directory while agents run as `nobody`).
+ */
+export async function checkRootAccess(root: string, identity: AgentIdentity | undefined, user: string): Promise<void> {
+  if (!identity) return;
+  const probe = path.join(root, `.probe-${process.pid}`);
+  await mkdir(probe, { recursive: true, mode: 0o700 });
+  try {
+    await chown(probe, identity.uid, identity.gid);
+    await execFileP('/bin/sh', ['-c', 'cd "$1" && : > ok', 'sh', probe], { uid: identity.uid, gid: identity.gid, env: { PATH: '/usr/bin:/bin' } });
+  } catch (err) {
+    throw new WorkspaceRootError(
+      `agents run as ${user} but cannot use ${root} (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); ` +
+        'set OUTPOST_WORKER_ROOT to a directory whose parents are searchable by that user',
+      { cause: err },
+    );
+  } finally {
+    await rm(probe, { recursive: true, force: true });
+  }
+}

@@ -45,6 +45,14 @@ describe('worker › agent adapters', () => {
     expect(objs.find((o) => o.key.endsWith('changes.bundle'))!.body.subarray(0, 15).toString()).toBe('# v2 git bundle');
   });
 
+  it.each(['claude', 'codex', 'gemini', 'aider', 'grok'] as const)('%s: a task larger than one argv element reaches the CLI (stdin or file)', async (agent) => {
+    const run = await h.dispatch({ agent, repo: repo.dir, task: `print big task for ${agent}\n# ${'y'.repeat(200_000)}\nfinal big done` });
+    const end = await h.waitEnd(run);
+    expect(end.error).toBeUndefined();
+    expect(end.status).toBe('succeeded');
+    expect(end.summary?.finalMessage).toContain('big done');
+  });
+
   it('fails with missing_secret, naming the secret to set, when the tenant has no key', async () => {
     const run = await h.dispatch({ agent: 'claude', repo: repo.dir, task: 'print hi', tenantId: 'ten_nokeys' });
     const end = await h.waitEnd(run);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { artifactKeys } from '@outpost/shared';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { artifactKeys, newRunId, sendJob } from '@outpost/shared';
 import { harness, makeRepo, type Harness } from './helpers.js';
 
 describe('worker › shell agent', () => {
@@ -34,5 +35,21 @@ describe('worker › shell agent', () => {
     expect(log).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z sys attempt 1/m);
     expect(log).toMatch(/Z out hello|Z out done/);
     expect(objects.some((o) => o.key.includes('/log/'))).toBe(true);
+  });
+
+  it('reads a large task from S3 when the run holds only its key', async () => {
+    const repo = await makeRepo(h.tmp);
+    const runId = newRunId();
+    const taskKey = artifactKeys.artifact(h.tenantId, runId, 'task.txt');
+    const task = `# ${'x'.repeat(500_000)}\necho big task ran`;
+    await h.stack.clients.s3.send(new PutObjectCommand({ Bucket: h.stores.names.bucket, Key: taskKey, Body: task }));
+    const run = await h.stores.runs.create({
+      tenantId: h.tenantId, runId, tier: 'free', agent: 'shell', repo: repo.dir, taskKey, taskBytes: task.length, timeoutSeconds: 60, maxAttempts: 3,
+    });
+    await sendJob(h.stack.clients.sqs, h.stores.queues, { tier: 'free', tenantId: h.tenantId, runId });
+    const end = await h.waitEnd(run);
+    expect(end.error).toBeUndefined();
+    expect(end.status).toBe('succeeded');
+    expect(end.logTail).toContain('big task ran');
   });
 });

@@ -8,7 +8,11 @@ import { loadWorkerConfig } from '../src/config.js';
 import { LineSplitter } from '../src/line-splitter.js';
 import { InvalidRepoError, parseRepo } from '../src/repo-spec.js';
 import { EcsAgentTaskProtection } from '../src/task-protection.js';
-import { parseNumstat } from '../src/workspace.js';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { resolveAgentIdentity } from '../src/run-as.js';
+import { checkRootAccess, parseNumstat, WorkspaceRootError } from '../src/workspace.js';
 
 describe('parseRepo()', () => {
   it.each([
@@ -131,5 +135,24 @@ describe('EcsAgentTaskProtection', () => {
     const p = new EcsAgentTaskProtection(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, silentLogger);
     await expect(p.set(true)).rejects.toThrow(/HTTP 500/);
     server.close();
+  });
+});
+
+describe('checkRootAccess()', () => {
+  const identity = resolveAgentIdentity('nobody');
+  (identity ? it : it.skip)('refuses a root the agent user cannot reach, naming the variable to change', async () => {
+    const hidden = await mkdtemp(path.join(os.tmpdir(), 'outpost-hidden-')); // 0700, owned by root
+    const root = path.join(hidden, 'work');
+    await mkdir(root);
+    await expect(checkRootAccess(root, identity, 'nobody')).rejects.toThrow(WorkspaceRootError);
+    await expect(checkRootAccess(root, identity, 'nobody')).rejects.toThrow(/OUTPOST_WORKER_ROOT/);
+    await rm(hidden, { recursive: true, force: true });
+  });
+  (identity ? it : it.skip)('accepts a searchable root', async () => {
+    const open = await mkdtemp(path.join(os.tmpdir(), 'outpost-open-'));
+    const { chmod } = await import('node:fs/promises');
+    await chmod(open, 0o755);
+    await expect(checkRootAccess(open, identity, 'nobody')).resolves.toBeUndefined();
+    await rm(open, { recursive: true, force: true });
   });
 });

@@ -19,8 +19,8 @@ function amount(value: string | undefined, unit: string | undefined): number | u
  */
 export const aiderAdapter: AgentAdapter = {
   name: 'aider',
-  args: ({ task, model }) => [
-    `--message=${task}`,
+  args: ({ task, model, taskFile }) => [
+    taskFile ? `--message-file=${taskFile}` : `--message=${task}`,
     '--yes-always',
     '--no-auto-commits',
     '--no-pretty',
@@ -30,6 +30,7 @@ export const aiderAdapter: AgentAdapter = {
     '--no-gitignore',
     ...(model ? ['--model', model] : []),
   ],
+  largeTask: 'file',
   probeArgs: ['--version'],
   parser: () => new AiderParser(),
 };

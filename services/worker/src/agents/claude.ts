@@ -7,16 +7,17 @@ import { clip, compactUsage, num, obj, tryJson } from './types.js';
  */
 export const claudeAdapter: AgentAdapter = {
   name: 'claude',
-  args: ({ task, model }) => [
+  // Without a prompt argument, `claude -p` reads the prompt from stdin.
+  args: ({ task, model, taskFile }) => [
     '-p',
     '--output-format',
     'stream-json',
     '--verbose',
     '--dangerously-skip-permissions',
     ...(model ? ['--model', model] : []),
-    '--',
-    task,
+    ...(taskFile ? [] : ['--', task]),
   ],
+  largeTask: 'stdin',
   probeArgs: ['--version'],
   parser: () => new ClaudeParser(),
 };

@@ -7,15 +7,16 @@ import { clip, compactUsage, num, obj, tryJson } from './types.js';
  */
 export const codexAdapter: AgentAdapter = {
   name: 'codex',
-  args: ({ task, model }) => [
+  args: ({ task, model, taskFile }) => [
     'exec',
     '--json',
     '--skip-git-repo-check',
     '--dangerously-bypass-approvals-and-sandbox',
     ...(model ? ['--model', model] : []),
-    '--',
-    task,
+    // `-` makes codex read the prompt from stdin.
+    ...(taskFile ? ['-'] : ['--', task]),
   ],
+  largeTask: 'stdin',
   probeArgs: ['--version'],
   parser: () => new CodexParser(),
 };

@@ -1,5 +1,5 @@
 import type { AgentAdapter, AgentResult, OutputParser } from './types.js';
-import { clip, compactUsage, num, obj } from './types.js';
+import { clip, compactUsage, num, obj, STDIN_PROMPT } from './types.js';
 
 /** Largest JSON document kept for parsing; anything beyond is ignored (the log still has it). */
 const MAX_JSON = 1024 * 1024;
@@ -10,7 +10,15 @@ const MAX_JSON = 1024 * 1024;
  */
 export const geminiAdapter: AgentAdapter = {
   name: 'gemini',
-  args: ({ task, model }) => [`--prompt=${task}`, '--output-format', 'json', '--yolo', ...(model ? ['--model', model] : [])],
+  // Gemini appends stdin to the prompt in headless mode.
+  args: ({ task, model, taskFile }) => [
+    `--prompt=${taskFile ? STDIN_PROMPT : task}`,
+    '--output-format',
+    'json',
+    '--yolo',
+    ...(model ? ['--model', model] : []),
+  ],
+  largeTask: 'stdin',
   probeArgs: ['--version'],
   parser: () => new GeminiParser(),
 };

@@ -1,5 +1,5 @@
 import type { AgentAdapter, AgentResult, OutputParser } from './types.js';
-import { clip, compactUsage, num, obj, TailLines, tryJson } from './types.js';
+import { clip, compactUsage, num, obj, STDIN_PROMPT, TailLines, tryJson } from './types.js';
 
 /**
  * Grok CLI headless: `grok --prompt …`. Prints chat messages as JSON lines
@@ -8,7 +8,8 @@ import { clip, compactUsage, num, obj, TailLines, tryJson } from './types.js';
  */
 export const grokAdapter: AgentAdapter = {
   name: 'grok',
-  args: ({ task, model }) => [`--prompt=${task}`, ...(model ? ['--model', model] : [])],
+  args: ({ task, model, taskFile }) => [`--prompt=${taskFile ? STDIN_PROMPT : task}`, ...(model ? ['--model', model] : [])],
+  largeTask: 'stdin',
   probeArgs: ['--version'],
   parser: () => new GrokParser(),
 };

@@ -4,7 +4,9 @@ import { clip, TailLines } from './types.js';
 /** `shell`: the task is a POSIX shell script, run with `sh -c`. Its last lines are the final message. */
 export const shellAdapter: AgentAdapter = {
   name: 'shell',
-  args: ({ task }) => ['-c', task],
+  // A large script runs from its file (`sh <file>`), so its own stdin stays free.
+  args: ({ task, taskFile }) => (taskFile ? [taskFile] : ['-c', task]),
+  largeTask: 'file',
   probeArgs: ['-c', 'exit 0'],
   parser: () => new ShellParser(),
 };

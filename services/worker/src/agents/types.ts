@@ -4,7 +4,18 @@ import type { AgentName, Usage } from '@outpost/shared';
 export interface AgentInvocation {
   task: string;
   model?: string | undefined;
+  /**
+   * Set when the task is too large for one argv element (Linux caps one at 128 KiB): a file
+   * holding the task, readable by the agent. Adapters with `largeTask: 'stdin'` get it on stdin.
+   */
+  taskFile?: string | undefined;
 }
+
+/** Tasks above this many bytes go through a file or stdin instead of argv. */
+export const ARGV_TASK_LIMIT = 96 * 1024;
+
+/** The short prompt given on argv when the real task arrives on stdin. */
+export const STDIN_PROMPT = 'Follow the instructions given on standard input.';
 
 /** What the worker learned from the agent's output. */
 export interface AgentResult {
@@ -23,6 +34,8 @@ export interface AgentAdapter {
   name: AgentName;
   /** argv after the binary; the task is one element, never shell text (except `shell`, whose task is a script). */
   args(invocation: AgentInvocation): string[];
+  /** How a task over ARGV_TASK_LIMIT reaches the CLI: on stdin, or through `taskFile` in argv. */
+  largeTask: 'stdin' | 'file';
   /** argv that proves the binary runs (`--version`). */
   probeArgs: string[];
   parser(): OutputParser;
