@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import {
   toBaseConfig,
   type AwsClients,
   type Logger,
+  writeLocalEndpoints,
 } from '@outpost/shared';
 import { ensureLocalTenant, type LocalJson } from './bootstrap.js';
 import type { LocalStackEnv } from './config.js';
@@ -92,10 +93,7 @@ export async function launchLocalStack(options: LaunchOptions): Promise<LocalSta
     });
     clients = createAwsClients(config);
     // Where this stack listens, for tools run beside it (`npm run tenant`).
-    await writeFile(
-      path.join(home, 'endpoints.json'),
-      `${JSON.stringify({ ...emulators.endpoints, prefix: config.prefix, env: config.env, region: config.region }, null, 2)}\n`,
-    );
+    await writeLocalEndpoints(home, { ...emulators.endpoints, prefix: config.prefix, env: config.env, region: config.region });
     const report = await provisionAll(clients, config.prefix);
     logger.info({ created: report.created.length, existing: report.existing.length }, 'provisioned local resources');
     const names = resourceNames(config.prefix);

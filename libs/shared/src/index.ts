@@ -99,3 +99,4 @@ export { AGENT_SECRETS, SECRET_NAMES, SecretName, secretsFromParameters, type Ag
 export { ARTIFACT_TIER_TAG, artifactTagging } from './artifact-retention.js';
 export { ApiKeyNotFoundError } from './tenant-store.js';
 export { branchNameProblem, defaultPromoteBranch, MAX_BRANCH_LENGTH } from './branch-name.js';
+export { endpointsPath, loadAdminConfig, LocalEndpoints, withLocalEndpoints, writeLocalEndpoints } from './local-endpoints.js';

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { loadBaseConfig, type BaseConfig } from '@outpost/shared';
+import { loadBaseConfig, type BaseConfig } from './config.js';
 
 /** `.outpost/endpoints.json`, written by the local launcher: where the running stack listens. */
 export const LocalEndpoints = z.object({
@@ -17,8 +18,8 @@ export type LocalEndpoints = z.infer<typeof LocalEndpoints>;
 
 type Env = Record<string, string | undefined>;
 
-// services/mcp-edge/{src,dist}/admin → the repository root, where `npm start` keeps .outpost.
-const REPO_HOME = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../.outpost');
+// libs/shared/{src,dist} → the repository root, where `npm start` keeps .outpost.
+const REPO_HOME = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../.outpost');
 
 export function endpointsPath(home: string): string {
   return path.join(home, 'endpoints.json');
@@ -51,7 +52,12 @@ export function withLocalEndpoints(env: Env = process.env): Env {
   return filled;
 }
 
-/** The admin command's configuration: the shared variables, local endpoints filled in. */
+/** An admin command's configuration: the shared variables, local endpoints filled in. */
 export function loadAdminConfig(env: Env = process.env): BaseConfig {
   return loadBaseConfig(withLocalEndpoints(env));
+}
+
+/** Writes endpoints.json for a running local stack (the launcher calls this). */
+export async function writeLocalEndpoints(home: string, endpoints: LocalEndpoints): Promise<void> {
+  await writeFile(endpointsPath(home), `${JSON.stringify(LocalEndpoints.parse(endpoints), null, 2)}\n`);
 }

@@ -1,7 +1,8 @@
 import { ConfigError, createAwsClients, openStores } from '@outpost/shared';
 import { loadDispatcherConfig } from './config.js';
 import { fleetStatus, formatFleetStatus, parseFleetArgs, setFleetOverride, UsageError } from './fleet-admin.js';
-import { openFleetParams, withLocalEndpoints } from './runtime.js';
+import { withLocalEndpoints } from '@outpost/shared';
+import { openFleetParams } from './runtime.js';
 
 /** `npm run fleet -- set pro --min 1 --max 8` / `npm run fleet -- status`. */
 async function cli(argv: string[]): Promise<number> {

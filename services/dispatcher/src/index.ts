@@ -17,6 +17,6 @@ export {
 export { FleetOverride, readFleetOverrides, resolveFleetBounds, writeFleetOverride, type FleetBounds } from './fleet-overrides.js';
 export { LocalScaler, WorkerEntryMissingError, type LocalScalerOptions } from './local-scaler.js';
 export { reapExpiredLeases, resendStaleQueued, type LeaseReport, type RecoveryDeps } from './recovery.js';
-export { DEFAULT_WORKER_ENTRY, localFleetFile, openFleetParams, openScaler, withLocalEndpoints } from './runtime.js';
+export { DEFAULT_WORKER_ENTRY, localFleetFile, openFleetParams, openScaler } from './runtime.js';
 export type { PoolObservation, Scaler } from './scaler.js';
 export { ScalingPolicy, wantedWorkers, type ScaleDecision, type ScaleInput } from './scaling-policy.js';

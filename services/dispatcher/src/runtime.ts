@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -50,30 +49,3 @@ export function openScaler(
   });
 }
 
-/**
- * For admin commands run beside `npm start`: the emulator endpoints, from `.outpost/endpoints.json`
- * if a launcher wrote one, else the launcher's default ports (OUTPOST_DYNAMODB_PORT 7401,
- * OUTPOST_SQS_PORT 7402). Explicit OUTPOST_*_ENDPOINT variables always win.
- */
-export function withLocalEndpoints(env: Record<string, string | undefined>): Record<string, string | undefined> {
-  if ((env.OUTPOST_MODE ?? 'local') !== 'local') return env;
-  const home = path.resolve(env.OUTPOST_HOME || '.outpost');
-  let fromFile: Record<string, unknown> = {};
-  const file = path.join(home, 'endpoints.json');
-  if (existsSync(file)) {
-    try {
-      fromFile = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    } catch {
-      fromFile = {};
-    }
-  }
-  const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-  const dynamoPort = env.OUTPOST_DYNAMODB_PORT || '7401';
-  const sqsPort = env.OUTPOST_SQS_PORT || '7402';
-  return {
-    ...env,
-    OUTPOST_DYNAMODB_ENDPOINT: env.OUTPOST_DYNAMODB_ENDPOINT || str(fromFile.dynamodb) || `http://127.0.0.1:${dynamoPort}`,
-    OUTPOST_SQS_ENDPOINT: env.OUTPOST_SQS_ENDPOINT || str(fromFile.sqs) || `http://127.0.0.1:${sqsPort}`,
-    OUTPOST_S3_ENDPOINT: env.OUTPOST_S3_ENDPOINT || str(fromFile.s3) || `http://127.0.0.1:${sqsPort}`,
-  };
-}

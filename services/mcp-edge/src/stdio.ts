@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ConfigError, createAwsClients, createLogger, IdempotencyStore, openStores, systemClock } from '@outpost/shared';
-import { withLocalEndpoints } from './admin/endpoints.js';
+import { withLocalEndpoints } from '@outpost/shared';
 import { Authenticator } from './auth.js';
 import { loadMcpEdgeConfig } from './config.js';
 import { createMcpServer } from './mcp-server.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, createAwsClients, openStores } from '@outpost/shared';
-import { loadAdminConfig } from './endpoints.js';
+import { loadAdminConfig } from '@outpost/shared';
 import { runTenantCommand, USAGE, UsageError } from './tenant-commands.js';
 import { TenantDirectory } from './tenant-directory.js';
 
