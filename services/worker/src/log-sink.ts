@@ -59,7 +59,8 @@ export class LogSink {
     this.o = { flushMs: 1000, chunkBytes: 256 * 1024, maxLiveBytes: 64 * 1024 * 1024, tailChars: 4096, ...options };
     this.redactor = new StreamRedactor({ secrets: options.secrets });
     this.seq = options.startSeq;
-    this.out = createWriteStream(options.file, { flags: 'a', mode: 0o600 });
+    // A large buffer: the agent is paused only when the disk really falls behind.
+    this.out = createWriteStream(options.file, { flags: 'a', mode: 0o600, highWaterMark: 1024 * 1024 });
     this.out.on('drain', () => this.wake());
     this.out.on('error', (err) => this.o.logger.error({ err }, 'log file write failed'));
     this.timer = setInterval(() => {

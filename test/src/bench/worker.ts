@@ -107,7 +107,7 @@ export async function run(): Promise<Record<string, unknown>> {
     for (let i = 0; i < 20; i++) {
       const dir = path.join(tmp, `raw-${i}`);
       const t0 = performance.now();
-      await runChild('git', ['clone', '-q', '--depth', '1', '--', repo, dir]);
+      await runChild('git', ['clone', '-q', '--', repo, dir]);
       await runChild('sh', ['-c', 'true'], dir);
       raw.push(performance.now() - t0);
       await rm(dir, { recursive: true, force: true });
