@@ -91,6 +91,27 @@ describe('handleJob()', () => {
     expect((await h.stores.runs.require(run.tenantId, run.runId)).status).toBe('cancelled');
   });
 
+  it('a run whose dead worker used the last attempt is failed (lease_expired) and settled, not run', async () => {
+    executed = [];
+    const run = await newRun({ maxAttempts: 1 });
+    await h.stores.runs.acquireLease({ tenantId: run.tenantId, runId: run.runId, tier: 'free', workerId: 'wkr_DEAD', leaseMs: 1 });
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(handleJob(deps, job(run))).resolves.toEqual({ settle: true, reason: 'attempts_exhausted' });
+    expect(executed).toHaveLength(0);
+    const end = await h.stores.runs.require(run.tenantId, run.runId);
+    expect(end.status).toBe('failed');
+    expect(end.error?.code).toBe('lease_expired');
+  });
+
+  it('an expired lease with attempts left is taken over (attempt 2) and run', async () => {
+    executed = [];
+    const run = await newRun();
+    await h.stores.runs.acquireLease({ tenantId: run.tenantId, runId: run.runId, tier: 'free', workerId: 'wkr_DEAD', leaseMs: 1 });
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(handleJob(deps, job(run))).resolves.toEqual({ settle: true, reason: 'succeeded' });
+    expect(executed.map((r) => [r.attempt, r.workerId])).toEqual([[2, 'wkr_TEST']]);
+  });
+
   it('a lost lease leaves the message; a released run leaves it too', async () => {
     outcome = { kind: 'lost' };
     await expect(handleJob(deps, job(await newRun()))).resolves.toEqual({ settle: false, reason: 'lease_lost' });
