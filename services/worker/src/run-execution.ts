@@ -1,7 +1,8 @@
 import { chown, open, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import {
+  artifactKeys,
   LeaseLostError,
   parameterPaths,
   redact,
@@ -142,7 +143,7 @@ export class RunExecution {
         bucket: this.deps.bucket,
         tenantId: run.tenantId,
         runId: run.runId,
-        startSeq: run.logChunks ?? 0,
+        startSeq: await this.nextChunkSeq(),
         secrets: this.secretValues,
         file: path.join(ws.outDir, 'log.txt'),
         maxLiveBytes: this.deps.config.liveLogMaxBytes,
@@ -363,6 +364,27 @@ export class RunExecution {
   private async loadSecrets(): Promise<Partial<Record<SecretName, string>>> {
     const prefix = parameterPaths.tenantSecrets(this.deps.config.base.env, this.run.tenantId);
     return secretsFromParameters(await this.deps.params.getByPath(prefix), prefix);
+  }
+
+  /**
+   * Chunks of earlier attempts are kept, so this attempt numbers on after them. The run's
+   * logChunks can lag the bucket by a second when a worker died, so the bucket decides.
+   */
+  private async nextChunkSeq(): Promise<number> {
+    const prefix = artifactKeys.logChunkPrefix(this.run.tenantId, this.run.runId);
+    let next = this.run.logChunks ?? 0;
+    let token: string | undefined;
+    do {
+      const page = await this.deps.s3.send(
+        new ListObjectsV2Command({ Bucket: this.deps.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+      );
+      for (const o of page.Contents ?? []) {
+        const seq = Number(/(\d+)\.txt$/.exec(o.Key ?? '')?.[1]);
+        if (Number.isInteger(seq)) next = Math.max(next, seq + 1);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return next;
   }
 
   private async readTask(): Promise<string> {

@@ -95,6 +95,10 @@ describe('worker process', () => {
     expect(end.status).toBe('succeeded');
     expect(end.attempt).toBe(1);
     expect(end.logTail).toContain('second time');
+    // Both attempts' live chunks are kept, numbered on (the second never overwrote the first).
+    const chunks = (await h.s3Objects(artifactKeys.logChunkPrefix(run.tenantId, run.runId))).map((o) => o.body.toString()).join('');
+    expect(chunks).toContain('first time');
+    expect(chunks).toContain('second time');
     b.kill('SIGTERM');
     await exited(b);
   });
