@@ -33,6 +33,16 @@ export const WorkerEnv = BaseEnv.extend({
     .string()
     .default('nobody')
     .describe('Unprivileged user agents run as when the worker runs as root (a name or a numeric uid).'),
+  OUTPOST_AGENT_UID_BASE: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(2 ** 31 - 100)
+    .optional()
+    .describe(
+      'When the worker is root: run slot N\'s agent as uid/gid BASE+N instead of OUTPOST_AGENT_USER, so concurrent agents ' +
+        '(possibly of different tenants) cannot read each other\'s files or /proc/<pid>/environ. The uids need no passwd entry.',
+    ),
   OUTPOST_AGENT_PATH: z.string().optional().describe('PATH given to agents. Default: the Node binary directory plus the standard system directories.'),
   OUTPOST_LIVE_LOG_MAX_MB: z.coerce.number().int().min(1).default(64).describe('Live log chunks stop after this many MiB; the whole log is still uploaded at the end.'),
   OUTPOST_AGENT_CLAUDE_BIN: z.string().default('claude').describe('Claude Code binary.'),
@@ -68,6 +78,7 @@ export interface WorkerConfig {
   visibilitySeconds: number;
   heartbeatMs: number;
   agentUser: string;
+  agentUidBase: number | undefined;
   agentPath: string;
   liveLogMaxBytes: number;
   agentBins: Record<AgentName, string>;
@@ -107,6 +118,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     visibilitySeconds: parsed.OUTPOST_WORKER_VISIBILITY_SECONDS,
     heartbeatMs: parsed.OUTPOST_WORKER_HEARTBEAT_SECONDS * 1000,
     agentUser: parsed.OUTPOST_AGENT_USER,
+    agentUidBase: parsed.OUTPOST_AGENT_UID_BASE,
     agentPath: parsed.OUTPOST_AGENT_PATH ?? defaultAgentPath(),
     liveLogMaxBytes: parsed.OUTPOST_LIVE_LOG_MAX_MB * 1024 * 1024,
     agentBins: bins,

@@ -12,7 +12,7 @@ export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
 export { LineSplitter, MAX_LINE } from './line-splitter.js';
 export { LogSink, type LogSinkOptions, type LogStream } from './log-sink.js';
 export { checkRef, InvalidRepoError, isCommitSha, parseRepo, type RepoSpec } from './repo-spec.js';
-export { resolveAgentIdentity, type AgentIdentity } from './run-as.js';
+export { resolveAgentIdentity, slotIdentities, type AgentIdentity } from './run-as.js';
 export { RunExecution, type RunDeps, type RunOutcome } from './run-execution.js';
 export { EcsAgentTaskProtection, noTaskProtection, type TaskProtection } from './task-protection.js';
 export { checkRootAccess, parseNumstat, redactedCopy, Workspace, WorkspaceRootError, type CollectedChanges, type DiffStats } from './workspace.js';

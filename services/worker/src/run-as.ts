@@ -10,6 +10,13 @@ export interface AgentIdentity {
  * When the worker is root, agents run as an unprivileged user (`nobody` by default), so an agent
  * cannot read the worker's files or credentials. Resolved once at start-up with `id`.
  */
+/** One identity per run slot: BASE+slot when a uid base is set, else the one agent user. */
+export function slotIdentities(user: string, uidBase: number | undefined, slots: number): (AgentIdentity | undefined)[] {
+  const single = resolveAgentIdentity(user);
+  if (!single || uidBase === undefined) return Array.from({ length: slots }, () => single);
+  return Array.from({ length: slots }, (_, i) => ({ uid: uidBase + i, gid: uidBase + i }));
+}
+
 export function resolveAgentIdentity(user: string): AgentIdentity | undefined {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
   if (/^\d+$/.test(user)) {

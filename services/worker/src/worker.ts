@@ -19,7 +19,7 @@ import { probeAgents } from './availability.js';
 import type { WorkerConfig } from './config.js';
 import { handleJob, type JobDeps, type JobOutcome } from './handle-job.js';
 import { promoteHandler } from './promote/index.js';
-import { resolveAgentIdentity, type AgentIdentity } from './run-as.js';
+import { slotIdentities, type AgentIdentity } from './run-as.js';
 import { RunExecution, type RunOutcome } from './run-execution.js';
 import { checkRootAccess } from './workspace.js';
 import { noTaskProtection, type TaskProtection } from './task-protection.js';
@@ -60,14 +60,15 @@ export class Worker {
   private readonly logger: Logger;
   private readonly stores: Stores;
   private readonly protection: TaskProtection;
-  private readonly identity: AgentIdentity | undefined;
+  /** Agent identity per run slot (undefined entries: the worker is not root). */
+  private readonly identities: (AgentIdentity | undefined)[];
   private readonly startedAt = new Date().toISOString();
   private readonly version = packageVersion();
   private readonly active = new Map<string, RunExecution>();
   private readonly handlers = new Set<Promise<unknown>>();
   /** Settled messages whose delete sqs-consumer has not confirmed yet. */
   private readonly deleting = new Set<string>();
-  private consumer: Consumer | undefined;
+  private consumers: Consumer[] = [];
   private agents: AgentName[] = [];
   private state: WorkerState = 'idle';
   private hbTimer: NodeJS.Timeout | undefined;
@@ -81,7 +82,7 @@ export class Worker {
     this.logger = (o.logger ?? silentLogger).child({ workerId: this.workerId, tier: o.config.tier });
     this.stores = o.stores ?? openStores(o.config.base, o.clients);
     this.protection = o.taskProtection ?? noTaskProtection;
-    this.identity = resolveAgentIdentity(o.config.agentUser);
+    this.identities = slotIdentities(o.config.agentUser, o.config.agentUidBase, o.config.concurrency);
   }
 
   /** Runs in progress (run ids). */
@@ -92,8 +93,8 @@ export class Worker {
   async start(): Promise<void> {
     const { config } = this.o;
     await mkdir(config.root, { recursive: true, mode: 0o711 });
-    await checkRootAccess(config.root, this.identity, config.agentUser);
-    this.agents = await probeAgents({ bins: config.agentBins, path: config.agentPath, home: os.tmpdir(), identity: this.identity });
+    for (const id of new Set(this.identities)) await checkRootAccess(config.root, id, id ? `uid ${id.uid}` : config.agentUser);
+    this.agents = await probeAgents({ bins: config.agentBins, path: config.agentPath, home: os.tmpdir(), identity: this.identities[0] });
     const queueUrl = await this.stores.queues.jobsUrl(config.tier);
     const deps: JobDeps = {
       runs: this.stores.runs,
@@ -104,16 +105,26 @@ export class Worker {
       sqs: this.o.clients.sqs,
       queueUrl,
       logger: this.logger,
-      execute: (run, token) => this.execute(run, token),
+      execute: (run, token) => this.execute(run, token, 0), // replaced per slot below
       accepting: () => !this.stopping,
       handlers: { promote: promoteHandler({ config, s3: this.o.clients.s3, bucket: this.stores.names.bucket, params: this.o.params }), ...this.o.handlers },
     };
     await this.heartbeatTick();
     this.hbTimer = setInterval(() => void this.heartbeatTick(), config.heartbeatMs);
+    // One consumer per run slot, each receiving one job at a time: sqs-consumer finishes a whole
+    // received batch before it polls again, so a single consumer with batchSize = concurrency
+    // would leave slots idle behind a long run. Slot i runs its agents as identity i.
+    this.consumers = this.identities.map((_, slot) => this.createConsumer({ ...deps, execute: (run, token) => this.execute(run, token, slot) }));
+    for (const c of this.consumers) c.start();
+    this.logger.info({ concurrency: config.concurrency, agents: this.agents, agentUids: this.identities.map((i) => i?.uid) }, 'worker started');
+  }
+
+  private createConsumer(deps: JobDeps): Consumer {
+    const { config } = this.o;
     const consumer = Consumer.create({
-      queueUrl,
+      queueUrl: deps.queueUrl,
       sqs: this.o.clients.sqs,
-      batchSize: config.concurrency,
+      batchSize: 1,
       waitTimeSeconds: 20,
       visibilityTimeout: config.visibilitySeconds,
       heartbeatInterval: Math.max(1, Math.floor(config.visibilitySeconds / 3)),
@@ -139,9 +150,7 @@ export class Worker {
     });
     consumer.on('processing_error', (err, message) => this.logger.error({ err, messageId: message?.MessageId }, 'job handler failed; the job returns after its visibility timeout'));
     consumer.on('timeout_error', (err, message) => this.logger.error({ err, messageId: message?.MessageId }, 'job handler timed out'));
-    this.consumer = consumer;
-    consumer.start();
-    this.logger.info({ concurrency: config.concurrency, agents: this.agents, agentUser: this.identity ? config.agentUser : undefined }, 'worker started');
+    return consumer;
   }
 
   /**
@@ -153,7 +162,7 @@ export class Worker {
       this.state = 'draining';
       // Not `abort`: that would also abort the heartbeats and deletes of the runs still going.
       // A job received by the last long poll is handed straight back (`accepting` is false).
-      this.consumer?.stop();
+      for (const c of this.consumers) c.stop();
       void this.heartbeatTick();
       const graceMs = options.graceMs ?? this.o.config.drainGraceMs;
       const deadline = Date.now() + graceMs;
@@ -175,7 +184,7 @@ export class Worker {
     return this.stopping;
   }
 
-  private async execute(run: RunRecord, leaseToken: string): Promise<RunOutcome> {
+  private async execute(run: RunRecord, leaseToken: string, slot: number): Promise<RunOutcome> {
     const ex = new RunExecution(
       {
         config: this.o.config,
@@ -183,7 +192,7 @@ export class Worker {
         s3: this.o.clients.s3,
         bucket: this.stores.names.bucket,
         params: this.o.params,
-        identity: this.identity,
+        identity: this.identities[slot],
         workerId: this.workerId,
         logger: this.logger,
       },

@@ -70,6 +70,11 @@ export class Workspace {
       await mkdir(d, { mode: 0o700 });
       if (o.identity) await chown(d, o.identity.uid, o.identity.gid);
     }
+    // A fallback commit identity (the agent's own `-c user.name` or repo config wins): agents may
+    // run under a bare uid with no passwd entry, where git cannot guess one.
+    const gitconfig = path.join(ws.homeDir, '.gitconfig');
+    await writeFile(gitconfig, '[user]\n\tname = Outpost Agent\n\temail = agent@outpost.invalid\n', { mode: 0o600 });
+    if (o.identity) await chown(gitconfig, o.identity.uid, o.identity.gid);
     return ws;
   }
 
