@@ -1,8 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { encodeTime } from 'ulid';
 import { systemClock, type Clock } from './clock.js';
 import {
-  InvalidCursorError,
   isConditionalCheckFailed,
   LeaseLostError,
   LeaseRefusedError,
@@ -11,6 +9,9 @@ import {
   TransitionRefusedError,
 } from './errors.js';
 import { newToken } from './ids.js';
+import { decodeCursor, encodeCursor, pick, planRunList, type ListRunsQuery } from './run-list-plan.js';
+
+export type { ListRunsQuery } from './run-list-plan.js';
 import { RUN_INDEX } from './resources.js';
 import {
   RunRecord,
@@ -40,18 +41,6 @@ export interface NewRun {
   timeoutSeconds: number;
   maxAttempts: number;
   idempotencyKey?: string;
-}
-
-export interface ListRunsQuery {
-  status?: RunStatus;
-  agent?: AgentName;
-  /** `key=value`: only runs carrying that tag. */
-  tag?: string;
-  /** Only runs created at or after this time. */
-  since?: Date;
-  /** @default 20 */
-  limit?: number;
-  cursor?: string;
 }
 
 export interface ListRunsPage {
@@ -85,8 +74,6 @@ export interface RunStoreOptions {
 }
 
 type Values = Record<string, unknown>;
-
-const CURSOR_VERSION = 1;
 
 /**
  * Every DynamoDB access to runs. Each status transition is one conditional UpdateItem; every
@@ -155,30 +142,9 @@ export class RunStore {
   /** One page of a tenant's runs, newest first, from a Query on the table or an index. */
   async list(tenantId: string, query: ListRunsQuery = {}): Promise<ListRunsPage> {
     const limit = Math.min(Math.max(query.limit ?? 20, 1), 100);
-    const { index, keyName, keyValue, keyAttrs } = this.listSource(tenantId, query);
-    const values: Values = { ':pk': keyValue };
-    let keyCondition = `#pk = :pk`;
-    const names: Record<string, string> = { '#pk': keyName };
-    if (query.since) {
-      // run ids are `run_` + ULID, whose first 10 characters encode the creation time.
-      keyCondition += ' AND #runId >= :since';
-      names['#runId'] = 'runId';
-      values[':since'] = `run_${encodeTime(query.since.getTime(), 10)}`;
-    }
-    const filters: string[] = [];
-    if (query.status && query.agent) {
-      filters.push('#agent = :agent');
-      names['#agent'] = 'agent';
-      values[':agent'] = query.agent;
-    }
-    if (query.tag) {
-      filters.push('contains(#tagPairs, :tag)');
-      names['#tagPairs'] = 'tagPairs';
-      values[':tag'] = query.tag;
-    }
-    // A cursor is bound to the source and every filter, so reusing it with other filters is refused.
-    const source = JSON.stringify([index ?? 'table', query.agent ?? null, query.tag ?? null, query.since?.toISOString() ?? null]);
-    let startKey = query.cursor ? decodeCursor(query.cursor, tenantId, source) : undefined;
+    const plan = planRunList(tenantId, query);
+    const { index, names, values, filters } = plan;
+    let startKey = query.cursor ? decodeCursor(query.cursor, tenantId, plan.source) : undefined;
     const runs: RunRecord[] = [];
     // With a filter DynamoDB may return short pages; keep reading until the page is full.
     for (;;) {
@@ -186,7 +152,7 @@ export class RunStore {
         new QueryCommand({
           TableName: this.table,
           ...(index ? { IndexName: index } : { ConsistentRead: true }),
-          KeyConditionExpression: keyCondition,
+          KeyConditionExpression: plan.keyCondition,
           ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -203,7 +169,7 @@ export class RunStore {
       const last = runs[runs.length - 1];
       if (runs.length >= limit && last) {
         const more = used < items.length || out.LastEvaluatedKey !== undefined;
-        return { runs, ...(more ? { nextCursor: encodeCursor(tenantId, source, pick(last, keyAttrs)) } : {}) };
+        return { runs, ...(more ? { nextCursor: encodeCursor(tenantId, plan.source, pick(last, plan.keyAttrs)) } : {}) };
       }
       if (!out.LastEvaluatedKey) return { runs };
       startKey = out.LastEvaluatedKey;
@@ -619,16 +585,6 @@ export class RunStore {
       // Counters are corrected by the dispatcher's reconciler; a failed decrement must not fail the run.
     }
   }
-
-  private listSource(tenantId: string, query: ListRunsQuery) {
-    if (query.status) {
-      return { index: RUN_INDEX.byStatus, keyName: 'tenantStatus', keyValue: `${tenantId}#${query.status}`, keyAttrs: ['tenantId', 'runId', 'tenantStatus'] };
-    }
-    if (query.agent) {
-      return { index: RUN_INDEX.byAgent, keyName: 'tenantAgent', keyValue: `${tenantId}#${query.agent}`, keyAttrs: ['tenantId', 'runId', 'tenantAgent'] };
-    }
-    return { index: undefined, keyName: 'tenantId', keyValue: tenantId, keyAttrs: ['tenantId', 'runId'] };
-  }
 }
 
 function activePk(status: 'queued' | 'running', tier: TierName): string {
@@ -642,30 +598,4 @@ function leaseRefusal(run: RunRecord, tier: TierName, now: Date): LeaseRefusedEr
   if (run.status === 'running' && run.leaseExpiresAt && run.leaseExpiresAt >= now.toISOString()) return 'leased';
   if (run.attempt >= run.maxAttempts) return 'attempts_exhausted';
   return 'leased';
-}
-
-function pick(run: RunRecord, keys: readonly string[]): Record<string, unknown> {
-  const record = run as unknown as Record<string, unknown>;
-  return Object.fromEntries(keys.map((k) => [k, record[k]]));
-}
-
-function encodeCursor(tenantId: string, source: string, key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, t: tenantId, s: source, k: key })).toString('base64url');
-}
-
-function decodeCursor(cursor: string, tenantId: string, source: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch (err) {
-    throw new InvalidCursorError({ cause: err });
-  }
-  const c = parsed as { v?: unknown; t?: unknown; s?: unknown; k?: unknown };
-  // A cursor is bound to its tenant and its filter: anything else is refused, not reinterpreted.
-  if (c.v !== CURSOR_VERSION || c.t !== tenantId || c.s !== source || typeof c.k !== 'object' || c.k === null) {
-    throw new InvalidCursorError();
-  }
-  const key = c.k as Record<string, unknown>;
-  if (key.tenantId !== tenantId) throw new InvalidCursorError();
-  return key;
 }
