@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { ConfigError, parseEnv } from '@outpost/shared';
-import { LocalStackEnv } from '@outpost/infra/local';
+import { LocalStackEnv } from '../src/local/index.js';
 
 describe('LocalStackEnv', () => {
   it('defaults the three ports', () => {

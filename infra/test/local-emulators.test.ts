@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { createAwsClients } from '@outpost/shared';
-import { PortInUseError, startEmulators } from '@outpost/infra/local';
+import { PortInUseError, startEmulators } from '../src/local/index.js';
 import { freePort, listenAddresses, LOOPBACK_V4, portInUse } from './helpers/processes.js';
 
 let dir: string;

@@ -17,7 +17,7 @@ import {
   TIER_NAMES,
   type Stores,
 } from '@outpost/shared';
-import { provisionAll, requeueActiveRuns, startTestStack, type TestStack } from '@outpost/infra/local';
+import { provisionAll, requeueActiveRuns, startTestStack, type TestStack } from '../src/local/index.js';
 
 let home: string;
 let stack: TestStack;

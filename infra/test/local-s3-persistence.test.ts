@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createAwsClients, newRunId, resourceNames, RunStore, type AwsClients } from '@outpost/shared';
-import { provisionAll, startEmulators, type Emulators } from '@outpost/infra/local';
+import { provisionAll, startEmulators, type Emulators } from '../src/local/index.js';
 
 const PREFIX = 'persist';
 const bucket = resourceNames(PREFIX).bucket;

@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/glob
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createAwsClients, newRunId, openStores, parseJobMessage, type AwsClients } from '@outpost/shared';
-import { LocalJson } from '@outpost/infra/local';
+import { LocalJson } from '../src/local/index.js';
 import { alive, descendants, freePort, LAUNCHER, launch, listenAddresses, LOOPBACK_V4, portInUse, until, type Launched } from './helpers/processes.js';
 
 // Spawns the BUILT launcher: run `npx turbo run build --filter=@outpost/infra...` first
@@ -232,6 +232,20 @@ describe('local stack (npm start)', () => {
       clients.destroy();
     }
     await stopAndCheck(second, ports);
+  }, 240_000);
+
+  it('services stop by themselves when the launcher alone is SIGKILLed (no orphans holding ports)', async () => {
+    const home = path.join(dir, 'orphans', '.outpost');
+    const ports = await pickPorts();
+    const l = await start(home, ports);
+    // Wait until the services are up (the edge listens), so there is something to orphan.
+    await until(() => portInUse(Number(ports.OUTPOST_EDGE_PORT)), { timeoutMs: 60_000, what: 'the edge to listen' });
+    const services = descendants(l.child.pid!);
+    expect(services.length).toBeGreaterThan(0);
+    l.child.kill('SIGKILL');
+    await l.exited;
+    await until(() => services.every((pid) => !alive(pid)), { timeoutMs: 120_000, what: `orphaned services ${services.join(',')} to exit` });
+    expect(await portInUse(Number(ports.OUTPOST_EDGE_PORT))).toBe(false);
   }, 240_000);
 
   it.each(['OUTPOST_EDGE_PORT', 'OUTPOST_DYNAMODB_PORT', 'OUTPOST_SQS_PORT'] as const)(

@@ -158,7 +158,8 @@ function startChild(
   logger: Logger,
   stopAll: () => Promise<void>,
 ): ChildProcess {
-  const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', stdio, stdio] });
+  // The IPC channel lets the service notice if this launcher dies (stopWhenParentExits).
+  const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', stdio, stdio, 'ipc'] });
   const label = spec.label ?? spec.name;
   child.on('exit', (code, signal) => {
     if ((child as ChildProcess & { expectedExit?: boolean }).expectedExit) return;

@@ -100,3 +100,4 @@ export { ARTIFACT_TIER_TAG, artifactTagging } from './artifact-retention.js';
 export { ApiKeyNotFoundError } from './tenant-store.js';
 export { branchNameProblem, defaultPromoteBranch, MAX_BRANCH_LENGTH } from './branch-name.js';
 export { endpointsPath, loadAdminConfig, LocalEndpoints, withLocalEndpoints, writeLocalEndpoints } from './local-endpoints.js';
+export { stopWhenParentExits } from './parent-watch.js';

@@ -150,7 +150,8 @@ export class LocalScaler implements Scaler {
     const stdio = fd !== undefined ? fd : output === 'inherit' ? 'inherit' : 'ignore';
     const proc = spawn(process.execPath, [...(this.opts.nodeArgs ?? []), this.opts.entry], {
       env: { ...this.opts.env, ...this.opts.tierEnv?.(tier), OUTPOST_WORKER_TIER: tier, OUTPOST_WORKER_ID: workerId },
-      stdio: ['ignore', stdio, stdio],
+      // The IPC channel lets the worker notice if this dispatcher dies (stopWhenParentExits).
+      stdio: ['ignore', stdio, stdio, 'ipc'],
     });
     if (fd !== undefined) closeSync(fd);
     let onExit!: () => void;

@@ -1,4 +1,4 @@
-import { createAwsClients, createLogger, openStores, ConfigError } from '@outpost/shared';
+import { createAwsClients, createLogger, openStores, ConfigError, stopWhenParentExits } from '@outpost/shared';
 import { loadDispatcherConfig } from './config.js';
 import { Dispatcher } from './dispatcher.js';
 import { openFleetParams, openScaler } from './runtime.js';
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     })();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  stopWhenParentExits(() => shutdown('parent exited'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError, createLogger } from '@outpost/shared';
+import { ConfigError, createLogger, stopWhenParentExits } from '@outpost/shared';
 import { loadMcpEdgeConfig } from './config.js';
 import { startEdge } from './http-server.js';
 
@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
+  stopWhenParentExits(() => stop('parent exited'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
 

@@ -7,7 +7,6 @@ export { probeAgents } from './availability.js';
 export { defaultAgentPath, loadWorkerConfig, WorkerEnv, type WorkerConfig } from './config.js';
 export { git, GitError, gitToStream } from './git.js';
 export { handleJob, handleRunJob, type JobDeps, type JobOutcome, type KindHandler } from './handle-job.js';
-export { createKindHandlers, type WorkerContext } from './job-handlers.js';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
 export { LineSplitter, MAX_LINE } from './line-splitter.js';
 export { LogSink, type LogSinkOptions, type LogStream } from './log-sink.js';

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigError, createAwsClients, createLogger, FileParameterStore, openStores, SsmParameterStore, type ParameterStore } from '@outpost/shared';
-import { createKindHandlers } from './job-handlers.js';
+import { ConfigError, createAwsClients, createLogger, FileParameterStore, openStores, SsmParameterStore, stopWhenParentExits, type ParameterStore } from '@outpost/shared';
 import { loadWorkerConfig } from './config.js';
 import { EcsAgentTaskProtection, noTaskProtection } from './task-protection.js';
 import { Worker } from './worker.js';
@@ -28,8 +27,7 @@ async function main(): Promise<void> {
   const taskProtection =
     config.base.mode === 'aws' && config.ecsAgentUri ? new EcsAgentTaskProtection(config.ecsAgentUri, logger) : noTaskProtection;
   const stores = openStores(config.base, clients);
-  const handlers = createKindHandlers({ config, clients, stores, params, logger });
-  const worker = new Worker({ config, clients, params, logger, taskProtection, stores, handlers });
+  const worker = new Worker({ config, clients, params, logger, taskProtection, stores });
 
   let signals = 0;
   const shutdown = (signal: string) => {
@@ -52,6 +50,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  stopWhenParentExits(() => shutdown('parent exited'));
   await worker.start();
 }
 

@@ -65,7 +65,8 @@ export class Worker {
   private readonly startedAt = new Date().toISOString();
   private readonly version = packageVersion();
   private readonly active = new Map<string, RunExecution>();
-  private readonly handlers = new Set<Promise<unknown>>();
+  /** Message handlers still running, awaited on drain. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   /** Settled messages whose delete sqs-consumer has not confirmed yet. */
   private readonly deleting = new Set<string>();
   private consumers: Consumer[] = [];
@@ -130,14 +131,14 @@ export class Worker {
       heartbeatInterval: Math.max(1, Math.floor(config.visibilitySeconds / 3)),
       handleMessage: async (message: Message) => {
         const p = handleJob(deps, message);
-        this.handlers.add(p);
+        this.inFlight.add(p);
         try {
           const outcome: JobOutcome = await p;
           this.logger.debug({ messageId: message.MessageId, ...outcome }, 'job handled');
           if (outcome.settle && message.MessageId) this.deleting.add(message.MessageId);
           return outcome.settle ? message : undefined;
         } finally {
-          this.handlers.delete(p);
+          this.inFlight.delete(p);
         }
       },
     });
@@ -166,12 +167,12 @@ export class Worker {
       void this.heartbeatTick();
       const graceMs = options.graceMs ?? this.o.config.drainGraceMs;
       const deadline = Date.now() + graceMs;
-      while (this.handlers.size > 0 && Date.now() < deadline) await sleep(Math.min(100, Math.max(1, deadline - Date.now())));
+      while (this.inFlight.size > 0 && Date.now() < deadline) await sleep(Math.min(100, Math.max(1, deadline - Date.now())));
       if (this.active.size > 0) {
         this.logger.warn({ runs: this.currentRuns }, 'drain grace over; stopping agents and requeueing their runs');
         for (const ex of this.active.values()) ex.interrupt();
       }
-      await Promise.allSettled([...this.handlers]);
+      await Promise.allSettled([...this.inFlight]);
       // Let sqs-consumer finish its deletes of settled messages.
       const settleDeadline = Date.now() + 5000;
       while (this.deleting.size > 0 && Date.now() < settleDeadline) await sleep(20);
