@@ -1,5 +1,6 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
+  artifactTagging,
   artifactKeys,
   newRunId,
   QuotaExceededError,
@@ -163,7 +164,7 @@ async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], clai
       if (taskBytes > INLINE_TASK_MAX_BYTES) {
         taskKey = artifactKeys.artifact(tenantId, runId, 'task.txt');
         await deps.clients.s3.send(
-          new PutObjectCommand({ Bucket: deps.stores.names.bucket, Key: taskKey, Body: plan.task, ContentType: 'text/plain; charset=utf-8' }),
+          new PutObjectCommand({ Bucket: deps.stores.names.bucket, Key: taskKey, Body: plan.task, ContentType: 'text/plain; charset=utf-8', Tagging: artifactTagging(tier) }),
         );
       }
       created.push(

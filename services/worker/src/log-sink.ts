@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { artifactKeys, StreamRedactor, type Logger } from '@outpost/shared';
+import { artifactKeys, artifactTagging, StreamRedactor, type Logger, type TierName } from '@outpost/shared';
 
 export type LogStream = 'out' | 'err' | 'sys';
 
@@ -10,6 +10,8 @@ export interface LogSinkOptions {
   bucket: string;
   tenantId: string;
   runId: string;
+  /** The run's tier, tagged on each chunk (lifecycle retention). */
+  tier: TierName;
   /** First chunk number (chunks of earlier attempts are kept). */
   startSeq: number;
   /** Exact values to redact (the tenant's secrets in use). */
@@ -181,6 +183,7 @@ export class LogSink {
             Key: artifactKeys.logChunk(this.o.tenantId, this.o.runId, seq),
             Body: body,
             ContentType: 'text/plain; charset=utf-8',
+            Tagging: artifactTagging(this.o.tier),
           }),
         );
       } catch (err) {

@@ -143,6 +143,7 @@ export class RunExecution {
         bucket: this.deps.bucket,
         tenantId: run.tenantId,
         runId: run.runId,
+        tier: run.tier,
         startSeq: await this.nextChunkSeq(),
         secrets: this.secretValues,
         file: path.join(ws.outDir, 'log.txt'),
@@ -400,7 +401,7 @@ export class RunExecution {
   }
 
   private target(): ArtifactTarget {
-    return { s3: this.deps.s3, bucket: this.deps.bucket, tenantId: this.run.tenantId, runId: this.run.runId };
+    return { s3: this.deps.s3, bucket: this.deps.bucket, tenantId: this.run.tenantId, runId: this.run.runId, tier: this.run.tier };
   }
 
   private redact(text: string): string {

@@ -20,6 +20,7 @@ describe('LogSink', () => {
       bucket: h.stores.names.bucket,
       tenantId: h.tenantId,
       runId,
+      tier: 'pro',
       startSeq: 0,
       secrets: [SECRET],
       file: path.join(h.tmp, `${runId}.log`),
