@@ -25,6 +25,8 @@ export { newRunId, newTenantId, newToken, newWorkerId, RUN_ID_PATTERN, sha256Hex
 export { createLogger, runLogger, silentLogger, type Logger, type LoggerOptions } from './logger.js';
 export {
   FileParameterStore,
+  LOCAL_PARAMETER_FILES,
+  openParameterStore,
   parameterPaths,
   SsmParameterStore,
   type ParameterStore,

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
 /**
  * SSM Parameter Store as the services use it: BYOK secrets (SecureString) and ops overrides.
@@ -108,3 +108,18 @@ export const parameterPaths = {
   fleet: (env: string) => `/outpost/${env}/fleet/`,
   fleetTier: (env: string, tier: string) => `/outpost/${env}/fleet/${tier}`,
 };
+
+/** Local files standing in for SSM, under OUTPOST_HOME. */
+export const LOCAL_PARAMETER_FILES = { secrets: 'secrets.json', fleet: 'fleet.json' } as const;
+
+/**
+ * The parameter store of the mode: SSM in aws mode; in local mode the named file under
+ * OUTPOST_HOME (`secrets.json` for BYOK secrets, `fleet.json` for fleet overrides).
+ */
+export function openParameterStore(
+  config: { mode: 'local' | 'aws'; home: string; region: string },
+  localFile: keyof typeof LOCAL_PARAMETER_FILES,
+  ssm: () => SSMClient = () => new SSMClient({ region: config.region }),
+): ParameterStore {
+  return config.mode === 'aws' ? new SsmParameterStore(ssm()) : new FileParameterStore(path.join(config.home, LOCAL_PARAMETER_FILES[localFile]));
+}

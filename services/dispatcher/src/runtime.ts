@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { FileParameterStore, SsmParameterStore, type Logger, type ParameterStore, type Stores } from '@outpost/shared';
+import { LOCAL_PARAMETER_FILES, openParameterStore, type Logger, type ParameterStore, type Stores } from '@outpost/shared';
 import type { DispatcherConfig } from './config.js';
 import { EcsScaler } from './ecs-scaler.js';
 import { LocalScaler } from './local-scaler.js';
@@ -16,12 +15,12 @@ export const DEFAULT_WORKER_ENTRY = path.join(REPO_ROOT, 'services/worker/dist/m
 
 /** `.outpost/fleet.json`: the local stand-in for the SSM fleet parameters. */
 export function localFleetFile(home: string): string {
-  return path.join(home, 'fleet.json');
+  return path.join(home, LOCAL_PARAMETER_FILES.fleet);
 }
 
 /** Where ops overrides live: SSM in aws mode, a JSON file under OUTPOST_HOME locally. */
 export function openFleetParams(config: Pick<DispatcherConfig, 'mode' | 'region' | 'home'>): ParameterStore {
-  return config.mode === 'aws' ? new SsmParameterStore(new SSMClient({ region: config.region })) : new FileParameterStore(localFleetFile(config.home));
+  return openParameterStore(config, 'fleet');
 }
 
 /** The scaler of the mode: ECS services in aws mode, worker child processes locally. */

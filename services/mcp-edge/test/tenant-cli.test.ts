@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startTestStack, type TestStack } from '@outpost/infra/local';
-import { openStores, type Stores } from '@outpost/shared';
+import { FileParameterStore, openStores, parameterPaths, secretsFromParameters, type Stores } from '@outpost/shared';
 import { runTenantCommand, UsageError } from '../src/admin/tenant-commands.js';
 import { TenantDirectory } from '../src/admin/tenant-directory.js';
 
@@ -76,5 +76,60 @@ describe('tenant admin command', () => {
     } finally {
       await rm(cliHome, { recursive: true, force: true });
     }
+  });
+
+  describe('set-secret', () => {
+    const SECRET = 'sk-ant-api03-SETSECRETvalue0123456789abcdef';
+
+    it('stores the value read from stdin under the tenant path, never echoing it', async () => {
+      const tenant = await stores.tenants.createTenant({ name: 'Sec', tier: 'pro' });
+      const params = new FileParameterStore(path.join(home, 'secrets-a.json'));
+      const out = await runTenantCommand(['set-secret', '--tenant', tenant.tenantId, '--name', 'anthropic_api_key'], {
+        ...deps,
+        secrets: { params, env: 'test', read: async () => `${SECRET}\n` },
+      });
+      expect(out).toEqual({ tenantId: tenant.tenantId, name: 'anthropic_api_key', stored: true });
+      expect(JSON.stringify(out)).not.toContain(SECRET);
+      expect(await params.get(parameterPaths.tenantSecret('test', tenant.tenantId, 'anthropic_api_key'))).toBe(SECRET);
+      // What a worker reads for this tenant.
+      const prefix = parameterPaths.tenantSecrets('test', tenant.tenantId);
+      const found = secretsFromParameters(await params.getByPath(prefix), prefix);
+      expect(found.anthropic_api_key).toBe(SECRET);
+    });
+
+    it.each([
+      ['an unknown secret name', ['set-secret', '--name', 'aws_secret', '--tenant', 'ten_x'], SECRET],
+      ['an unknown tenant', ['set-secret', '--name', 'github_token', '--tenant', 'ten_nope'], SECRET],
+      ['an empty value', ['set-secret', '--name', 'github_token'], '  \n'],
+    ])('refuses %s', async (_what, argv, value) => {
+      const tenant = await stores.tenants.createTenant({ name: 'Sec2', tier: 'pro' });
+      const params = new FileParameterStore(path.join(home, 'secrets-b.json'));
+      const run = runTenantCommand(argv, { ...deps, secrets: { params, env: 'test', read: async () => value, defaultTenantId: tenant.tenantId } });
+      await expect(run).rejects.toBeInstanceOf(UsageError);
+      expect(await params.getByPath('/outpost/')).toEqual({});
+    });
+
+    it('as a process: defaults to the local tenant of local.json and reads the value from a pipe', async () => {
+      const cliHome = await mkdtemp(path.join(tmpdir(), 'outpost-cli-secret-'));
+      try {
+        const tenant = await stores.tenants.createTenant({ name: 'Local', tier: 'enterprise' });
+        await writeFile(path.join(cliHome, 'endpoints.json'), JSON.stringify({ ...stack.config.endpoints, prefix: stack.config.prefix, env: 'test' }));
+        await writeFile(path.join(cliHome, 'local.json'), JSON.stringify({ tenantId: tenant.tenantId, apiKey: 'x', mcpUrl: 'x' }));
+        const env = { PATH: process.env.PATH ?? '', OUTPOST_HOME: cliHome, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+        const child = spawn(process.execPath, [CLI, 'set-secret', '--name', 'github_token'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stdin.end('ghp_PIPEDtoken0123456789abcdefghijklmnopqr');
+        const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+        expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+        expect(stdout).not.toContain('ghp_PIPED');
+        const file = JSON.parse(await readFile(path.join(cliHome, 'secrets.json'), 'utf8')) as Record<string, string>;
+        expect(file[parameterPaths.tenantSecret('test', tenant.tenantId, 'github_token')]).toBe('ghp_PIPEDtoken0123456789abcdefghijklmnopqr');
+      } finally {
+        await rm(cliHome, { recursive: true, force: true });
+      }
+    });
   });
 });

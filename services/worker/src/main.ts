@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-import path from 'node:path';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigError, createAwsClients, createLogger, FileParameterStore, openStores, SsmParameterStore, stopWhenParentExits, type ParameterStore } from '@outpost/shared';
+import { ConfigError, createAwsClients, createLogger, openParameterStore, openStores, stopWhenParentExits } from '@outpost/shared';
 import { loadWorkerConfig } from './config.js';
 import { EcsAgentTaskProtection, noTaskProtection } from './task-protection.js';
 import { Worker } from './worker.js';
@@ -20,10 +18,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ service: 'worker', level: config.base.logLevel });
   const clients = createAwsClients(config.base);
-  const params: ParameterStore =
-    config.base.mode === 'local'
-      ? new FileParameterStore(path.join(config.base.home, 'secrets.json'))
-      : new SsmParameterStore(new SSMClient({ region: config.base.region }));
+  const params = openParameterStore(config.base, 'secrets');
   const taskProtection =
     config.base.mode === 'aws' && config.ecsAgentUri ? new EcsAgentTaskProtection(config.ecsAgentUri, logger) : noTaskProtection;
   const stores = openStores(config.base, clients);

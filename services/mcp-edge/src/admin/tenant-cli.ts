@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-import { ConfigError, createAwsClients, openStores } from '@outpost/shared';
-import { loadAdminConfig } from '@outpost/shared';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { text } from 'node:stream/consumers';
+import { ConfigError, createAwsClients, loadAdminConfig, openParameterStore, openStores } from '@outpost/shared';
 import { runTenantCommand, USAGE, UsageError } from './tenant-commands.js';
 import { TenantDirectory } from './tenant-directory.js';
 
@@ -25,7 +27,13 @@ async function main(): Promise<number> {
   try {
     const stores = openStores(config, clients);
     const directory = new TenantDirectory(clients.doc, stores.names.tables.tenants);
-    const result = await runTenantCommand(argv, { stores, directory });
+    const secrets = {
+      params: openParameterStore(config, 'secrets'),
+      env: config.env,
+      read: () => (process.stdin.isTTY ? Promise.resolve('') : text(process.stdin)),
+      ...(config.mode === 'local' ? { defaultTenantId: await localTenantId(config.home) } : {}),
+    };
+    const result = await runTenantCommand(argv, { stores, directory, secrets });
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } catch (err) {
@@ -41,6 +49,16 @@ async function main(): Promise<number> {
     throw err;
   } finally {
     clients.destroy();
+  }
+}
+
+/** The tenant `npm start` created (`.outpost/local.json`), if any. */
+async function localTenantId(home: string): Promise<string | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(path.join(home, 'local.json'), 'utf8')) as { tenantId?: unknown };
+    return typeof parsed.tenantId === 'string' ? parsed.tenantId : undefined;
+  } catch {
+    return undefined;
   }
 }
 

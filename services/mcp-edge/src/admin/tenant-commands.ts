@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { TenantNotFoundError, TierName, type Stores } from '@outpost/shared';
+import { parameterPaths, SECRET_NAMES, SecretName, TenantNotFoundError, TierName, type ParameterStore, type Stores } from '@outpost/shared';
 import type { TenantDirectory } from './tenant-directory.js';
 
 export const USAGE = `usage: npm run tenant -- <command> [options]
@@ -9,6 +9,9 @@ export const USAGE = `usage: npm run tenant -- <command> [options]
   set-tier   --tenant TENANT_ID --tier free|pro|enterprise              change a tenant's tier
   create-key --tenant TENANT_ID [--kind live|test]                      another API key for a tenant
   revoke-key --key API_KEY_OR_SHA256                                    revoke a key (edges stop accepting it within their cache TTL)
+  set-secret --name SECRET [--tenant TENANT_ID]                         store a BYOK secret read from standard input
+             (SECRET: anthropic_api_key, openai_api_key, gemini_api_key, xai_api_key, github_token;
+              local mode: the tenant defaults to the local one, e.g. printf %s "$KEY" | npm run tenant -- set-secret --name anthropic_api_key)
 
 Prints JSON. Talks to DynamoDB directly: in local mode it finds the running stack via .outpost/endpoints.json.`;
 
@@ -20,6 +23,15 @@ export class UsageError extends Error {
 export interface TenantCommandDeps {
   stores: Pick<Stores, 'tenants'>;
   directory: TenantDirectory;
+  /** Where BYOK secrets go (SSM SecureString in aws mode, `.outpost/secrets.json` locally). */
+  secrets?: {
+    params: ParameterStore;
+    env: string;
+    /** The secret value; read from stdin so it never appears in argv, ps or shell history. */
+    read: () => Promise<string>;
+    /** The tenant when --tenant is omitted (the local tenant in local mode). */
+    defaultTenantId?: string;
+  };
 }
 
 /** Runs one admin command and returns what to print as JSON. */
@@ -71,6 +83,19 @@ export async function runTenantCommand(argv: readonly string[], deps: TenantComm
         if (err instanceof Error && err.message === 'no such API key') throw new UsageError('no such API key');
         throw err;
       }
+    }
+    case 'set-secret': {
+      if (!deps.secrets) throw new UsageError('set-secret is not available here');
+      const name = SecretName.safeParse(values.name);
+      if (!name.success) throw new UsageError(`--name must be one of ${SECRET_NAMES.join(', ')}`);
+      const tenantId = values.tenant ?? deps.secrets.defaultTenantId;
+      if (!tenantId) throw new UsageError('--tenant is required');
+      if (!(await tenants.getTenant(tenantId))) throw new UsageError(`no tenant ${tenantId}`);
+      const value = (await deps.secrets.read()).trim();
+      if (!value) throw new UsageError('pipe the secret on standard input, e.g. printf %s "$KEY" | npm run tenant -- set-secret --name NAME');
+      await deps.secrets.params.put(parameterPaths.tenantSecret(deps.secrets.env, tenantId, name.data), value, { secure: true });
+      // Never echo the value, nor any part of it.
+      return { tenantId, name: name.data, stored: true };
     }
     default:
       throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'no command given');
