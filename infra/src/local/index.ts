@@ -1,7 +1,7 @@
 export { LocalJson, ensureLocalTenant, localJsonPath } from './bootstrap.js';
 export { LocalStackEnv } from './config.js';
 export { PortInUseError, startEmulators, type EmulatorOptions, type Emulators } from './emulators.js';
-export { launchLocalStack, REPO_ROOT, servicePlan, type LaunchOptions, type LocalStackHandle } from './launcher.js';
+export { freePort, launchLocalStack, REPO_ROOT, servicePlan, type LaunchOptions, type LocalStackHandle } from './launcher.js';
 export { provisionAll } from './provision-local.js';
 export { requeueActiveRuns } from './requeue.js';
 export { startTestStack, type TestStack } from './test-stack.js';

@@ -208,7 +208,8 @@ function inheritSafe(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
-async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 right now (tests and `OUTPOST_*_PORT=0`). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

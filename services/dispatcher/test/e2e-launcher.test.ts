@@ -1,28 +1,17 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { launchLocalStack, LocalStackEnv, type LocalStackHandle } from '@outpost/infra/local';
+import { freePort, launchLocalStack, LocalStackEnv, type LocalStackHandle } from '@outpost/infra/local';
 import { createAwsClients, openStores, parseEnv, silentLogger, toBaseConfig, type AwsClients, type Stores } from '@outpost/shared';
 import { WORKER_BUILT } from './helpers/e2e.js';
 import { until } from './helpers/stack.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/fleet-cli.js');
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 // The launcher spawns the BUILT dispatcher (dist/main.js), which starts BUILT workers: build first.
 describe('npm start with the dispatcher (launcher → dist/main.js → local workers) and the fleet CLI', () => {

@@ -13,6 +13,7 @@ import {
 import type { ToolDeps } from '../deps.js';
 import { guarded, ok, refuse } from './results.js';
 import { notFoundMessage, RunIdArg } from './run-view.js';
+import { abortableSleep } from './abortable-sleep.js';
 
 /** How long `promote` waits for the worker before it answers `pending`. */
 export const PROMOTE_WAIT_MS = 30_000;
@@ -204,20 +205,8 @@ async function waitForEnd(deps: ToolDeps, run: RunRecord, waitMs: number, signal
     if (latest) current = latest;
     if (current && current.status !== 'pending') return current;
     if (Date.now() >= deadline || signal.aborted || deps.shutdown.aborted) break;
-    await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), signal, deps.shutdown);
+    await abortableSleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), signal, deps.shutdown);
   }
   if (!current) throw new Error(`run ${run.runId} lost its promotion while waiting`);
   return current;
-}
-
-function sleep(ms: number, ...signals: AbortSignal[]): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      for (const s of signals) s.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    for (const s of signals) s.addEventListener('abort', done, { once: true });
-  });
 }

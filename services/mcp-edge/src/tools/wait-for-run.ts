@@ -4,6 +4,7 @@ import { isTerminal, type RunRecord } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
 import { guarded, ok, refuse } from './results.js';
 import { describeRun, lastLogLine, notFoundMessage, RunIdArg, RunView, toRunView } from './run-view.js';
+import { abortableSleep } from './abortable-sleep.js';
 
 /** Poll interval of wait_for_run (one consistent read each). */
 export const WAIT_POLL_MS = 500;
@@ -80,7 +81,7 @@ export function registerWaitForRun(server: McpServer, deps: ToolDeps): void {
         };
         while (!isTerminal(run.status) && Date.now() < deadline && !extra.signal.aborted && !deps.shutdown.aborted) {
           await report(run);
-          await sleep(Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())), extra.signal, deps.shutdown);
+          await abortableSleep(Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())), extra.signal, deps.shutdown);
           run = (await deps.stores.runs.get(tenantId, runId)) ?? run;
         }
         const ended = isTerminal(run.status);
@@ -92,16 +93,4 @@ export function registerWaitForRun(server: McpServer, deps: ToolDeps): void {
         return ok({ run: toRunView(run), ended, waitedMs, ...(line ? { lastLogLine: line } : {}) }, text);
       }),
   );
-}
-
-function sleep(ms: number, ...signals: AbortSignal[]): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      for (const s of signals) s.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    for (const s of signals) s.addEventListener('abort', done, { once: true });
-  });
 }
