@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -15,6 +15,9 @@ export interface Harness {
 /** A fresh emulator stack under a unique prefix and a temp OUTPOST_HOME. */
 export async function openHarness(clock?: Clock): Promise<Harness> {
   const home = await mkdtemp(path.join(tmpdir(), 'outpost-dispatcher-'));
+  // Workers put their workspaces under home/work and refuse to start unless the unprivileged
+  // agent user can reach it; mkdtemp makes 0700 directories.
+  await chmod(home, 0o755);
   const stack = await startTestStack({ home });
   const stores = openStores(stack.config, stack.clients, clock);
   return {
