@@ -11,7 +11,8 @@ export interface ParameterStore {
   get(name: string): Promise<string | undefined>;
   /** Every parameter under a path prefix (recursive), keyed by full name. */
   getByPath(prefix: string): Promise<Record<string, string>>;
-  put(name: string, value: string, options?: { secure?: boolean }): Promise<void>;
+  /** `keyId`: the KMS key of a SecureString (SSM only; the workers may decrypt with the stack's key only). */
+  put(name: string, value: string, options?: { secure?: boolean; keyId?: string }): Promise<void>;
 }
 
 /** SSM-backed store (aws mode). Secure values are decrypted on read. */
@@ -41,9 +42,15 @@ export class SsmParameterStore implements ParameterStore {
     return out;
   }
 
-  async put(name: string, value: string, options: { secure?: boolean } = {}): Promise<void> {
+  async put(name: string, value: string, options: { secure?: boolean; keyId?: string } = {}): Promise<void> {
     await this.ssm.send(
-      new PutParameterCommand({ Name: name, Value: value, Type: options.secure ? 'SecureString' : 'String', Overwrite: true }),
+      new PutParameterCommand({
+        Name: name,
+        Value: value,
+        Type: options.secure ? 'SecureString' : 'String',
+        ...(options.secure && options.keyId ? { KeyId: options.keyId } : {}),
+        Overwrite: true,
+      }),
     );
   }
 }

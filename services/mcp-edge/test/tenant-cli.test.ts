@@ -7,7 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startTestStack, type TestStack } from '@outpost/infra/local';
-import { FileParameterStore, openStores, parameterPaths, secretsFromParameters, type Stores } from '@outpost/shared';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { FileParameterStore, openStores, parameterPaths, secretsFromParameters, SsmParameterStore, type Stores } from '@outpost/shared';
 import { runTenantCommand, UsageError } from '../src/admin/tenant-commands.js';
 import { TenantDirectory } from '../src/admin/tenant-directory.js';
 
@@ -107,6 +109,30 @@ describe('tenant admin command', () => {
       const run = runTenantCommand(argv, { ...deps, secrets: { params, env: 'test', read: async () => value, defaultTenantId: tenant.tenantId } });
       await expect(run).rejects.toBeInstanceOf(UsageError);
       expect(await params.getByPath('/outpost/')).toEqual({});
+    });
+
+    it('aws mode: requires --kms-key and stores a SecureString under that key', async () => {
+      const tenant = await stores.tenants.createTenant({ name: 'Aws', tier: 'pro' });
+      const ssm = mockClient(SSMClient);
+      ssm.on(PutParameterCommand).resolves({ Version: 1 });
+      try {
+        const secrets = { params: new SsmParameterStore(new SSMClient({ region: 'us-east-1' })), env: 'prod', read: async () => SECRET, requireKmsKey: true };
+        const argv = ['set-secret', '--tenant', tenant.tenantId, '--name', 'anthropic_api_key'];
+        await expect(runTenantCommand(argv, { ...deps, secrets })).rejects.toThrow(/--kms-key is required/);
+        expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+        await runTenantCommand([...argv, '--kms-key', 'alias/outpost-prod-secrets'], { ...deps, secrets });
+        expect(ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input)).toEqual([
+          {
+            Name: `/outpost/prod/tenants/${tenant.tenantId}/anthropic_api_key`,
+            Value: SECRET,
+            Type: 'SecureString',
+            KeyId: 'alias/outpost-prod-secrets',
+            Overwrite: true,
+          },
+        ]);
+      } finally {
+        ssm.restore();
+      }
     });
 
     it('as a process: defaults to the local tenant of local.json and reads the value from a pipe', async () => {

@@ -31,7 +31,7 @@ async function main(): Promise<number> {
       params: openParameterStore(config, 'secrets'),
       env: config.env,
       read: () => (process.stdin.isTTY ? Promise.resolve('') : text(process.stdin)),
-      ...(config.mode === 'local' ? { defaultTenantId: await localTenantId(config.home) } : {}),
+      ...(config.mode === 'local' ? { defaultTenantId: await localTenantId(config.home) } : { requireKmsKey: true }),
     };
     const result = await runTenantCommand(argv, { stores, directory, secrets });
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -9,9 +9,10 @@ export const USAGE = `usage: npm run tenant -- <command> [options]
   set-tier   --tenant TENANT_ID --tier free|pro|enterprise              change a tenant's tier
   create-key --tenant TENANT_ID [--kind live|test]                      another API key for a tenant
   revoke-key --key API_KEY_OR_SHA256                                    revoke a key (edges stop accepting it within their cache TTL)
-  set-secret --name SECRET [--tenant TENANT_ID]                         store a BYOK secret read from standard input
+  set-secret --name SECRET [--tenant TENANT_ID] [--kms-key KEY]         store a BYOK secret read from standard input
              (SECRET: anthropic_api_key, openai_api_key, gemini_api_key, xai_api_key, github_token;
-              local mode: the tenant defaults to the local one, e.g. printf %s "$KEY" | npm run tenant -- set-secret --name anthropic_api_key)
+              local mode: the tenant defaults to the local one, e.g. printf %s "$KEY" | npm run tenant -- set-secret --name anthropic_api_key;
+              aws mode: --kms-key is required, the stack's secrets_kms_alias output)
 
 Prints JSON. Talks to DynamoDB directly: in local mode it finds the running stack via .outpost/endpoints.json.`;
 
@@ -31,6 +32,8 @@ export interface TenantCommandDeps {
     read: () => Promise<string>;
     /** The tenant when --tenant is omitted (the local tenant in local mode). */
     defaultTenantId?: string;
+    /** aws mode: a SecureString must use the stack's key, which the workers may decrypt. */
+    requireKmsKey?: boolean;
   };
 }
 
@@ -91,9 +94,11 @@ export async function runTenantCommand(argv: readonly string[], deps: TenantComm
       const tenantId = values.tenant ?? deps.secrets.defaultTenantId;
       if (!tenantId) throw new UsageError('--tenant is required');
       if (!(await tenants.getTenant(tenantId))) throw new UsageError(`no tenant ${tenantId}`);
+      const keyId = values['kms-key'];
+      if (deps.secrets.requireKmsKey && !keyId) throw new UsageError("--kms-key is required in aws mode (the stack's secrets_kms_alias output, e.g. alias/outpost-prod-secrets)");
       const value = (await deps.secrets.read()).trim();
       if (!value) throw new UsageError('pipe the secret on standard input, e.g. printf %s "$KEY" | npm run tenant -- set-secret --name NAME');
-      await deps.secrets.params.put(parameterPaths.tenantSecret(deps.secrets.env, tenantId, name.data), value, { secure: true });
+      await deps.secrets.params.put(parameterPaths.tenantSecret(deps.secrets.env, tenantId, name.data), value, { secure: true, ...(keyId ? { keyId } : {}) });
       // Never echo the value, nor any part of it.
       return { tenantId, name: name.data, stored: true };
     }
@@ -106,7 +111,7 @@ function parseArgsSafe(args: string[]) {
   try {
     return parseArgs({
       args,
-      options: { name: { type: 'string' }, tier: { type: 'string' }, tenant: { type: 'string' }, key: { type: 'string' }, kind: { type: 'string' } },
+      options: { name: { type: 'string' }, tier: { type: 'string' }, tenant: { type: 'string' }, key: { type: 'string' }, kind: { type: 'string' }, 'kms-key': { type: 'string' } },
       strict: true,
       allowPositionals: false,
     });
