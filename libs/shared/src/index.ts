@@ -103,3 +103,4 @@ export { ApiKeyNotFoundError } from './tenant-store.js';
 export { branchNameProblem, defaultPromoteBranch, MAX_BRANCH_LENGTH } from './branch-name.js';
 export { endpointsPath, loadAdminConfig, LocalEndpoints, withLocalEndpoints, writeLocalEndpoints } from './local-endpoints.js';
 export { stopWhenParentExits } from './parent-watch.js';
+export { ActiveTenantMarks } from './active-tenant-marks.js';

@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock } from './clock.js';
+import { ActiveTenantMarks } from './active-tenant-marks.js';
 import { isConditionalCheckFailed } from './errors.js';
 
 /** Refusal at admission: which limit, the count now, and when it resets (null: when runs end). */
@@ -38,13 +39,22 @@ const ACTIVE = 'active';
 export class UsageStore {
   private readonly opts: Required<UsageStoreOptions>;
 
+  /** Tenants whose active counter the dispatcher checks. */
+  readonly marks: ActiveTenantMarks;
+
   constructor(options: UsageStoreOptions) {
     this.opts = { clock: systemClock, ...options };
+    this.marks = new ActiveTenantMarks({ tableName: options.tableName, doc: options.doc });
   }
 
-  /** Takes `n` active slots if the tenant stays within `max`; else QuotaExceededError. */
+  /**
+   * Takes `n` active slots if the tenant stays within `max`; else QuotaExceededError. When the
+   * counter leaves zero the tenant is marked for the dispatcher's counter correction.
+   */
   async acquireActive(tenantId: string, n: number, max: number): Promise<number> {
-    return this.increment(tenantId, ACTIVE, n, max, undefined, (used) => new QuotaExceededError('activeRuns', max, used, null));
+    const count = await this.increment(tenantId, ACTIVE, n, max, undefined, (used) => new QuotaExceededError('activeRuns', max, used, null));
+    if (count === n) await this.marks.mark(tenantId, this.opts.clock.now().toISOString());
+    return count;
   }
 
   /** Gives back active slots (a run ended, or a dispatch failed after acquiring). Never goes below 0. */

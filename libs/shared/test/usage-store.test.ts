@@ -34,6 +34,18 @@ describe('UsageStore', () => {
       expect(await usage.getActive(tenantId)).toBe(5);
     });
 
+    it('marks the tenant for counter correction when its counter leaves zero, and only then', async () => {
+      const tenantId = testTenant();
+      await usage.acquireActive(tenantId, 2, 5);
+      expect(await usage.marks.list()).toContain(tenantId);
+      await usage.marks.unmark(tenantId, clock.now().toISOString());
+      await usage.acquireActive(tenantId, 1, 5); // 2 → 3: not a new activity, no new mark
+      expect(await usage.marks.list()).not.toContain(tenantId);
+      await usage.releaseActive(tenantId, 3);
+      await usage.acquireActive(tenantId, 1, 5); // 0 → 1 again
+      expect(await usage.marks.list()).toContain(tenantId);
+    });
+
     it('refusal carries limit, max, used and resetsAt (null: when runs end)', async () => {
       const tenantId = testTenant();
       await usage.acquireActive(tenantId, 2, 3);

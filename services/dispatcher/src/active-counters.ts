@@ -1,46 +1,4 @@
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TIER_NAMES, type Logger, type Stores } from '@outpost/shared';
-
-/**
- * Tenants whose active counter may need a look, without a Scan. A tenant is marked (one item in
- * the usage table under a reserved partition key, Query-able) the first time the dispatcher sees
- * one of its runs in the active index; the mark is removed once its counter and its active runs
- * are both zero. So a tenant whose counter stays above zero after its last run ended (a lost
- * decrement) is still found. A tenant whose run was dispatched and ended between two passes AND
- * whose decrement was lost is missed; the edge could mark tenants at admission to close that gap.
- */
-export class ActiveTenantMarks {
-  static readonly PARTITION = '#active-tenants';
-
-  constructor(private readonly opts: { tableName: string; doc: DynamoDBDocumentClient }) {}
-
-  async list(): Promise<string[]> {
-    const out: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.opts.doc.send(
-        new QueryCommand({
-          TableName: this.opts.tableName,
-          KeyConditionExpression: 'tenantId = :pk',
-          ExpressionAttributeValues: { ':pk': ActiveTenantMarks.PARTITION },
-          ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) if (typeof item.counter === 'string') out.push(item.counter);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return out;
-  }
-
-  async mark(tenantId: string, at: string): Promise<void> {
-    await this.opts.doc.send(new PutCommand({ TableName: this.opts.tableName, Item: { tenantId: ActiveTenantMarks.PARTITION, counter: tenantId, markedAt: at } }));
-  }
-
-  async unmark(tenantId: string): Promise<void> {
-    await this.opts.doc.send(new DeleteCommand({ TableName: this.opts.tableName, Key: { tenantId: ActiveTenantMarks.PARTITION, counter: tenantId } }));
-  }
-}
+import { TIER_NAMES, type ActiveTenantMarks, type Logger, type Stores } from '@outpost/shared';
 
 export interface CounterReport {
   checked: number;
@@ -63,6 +21,7 @@ export class ActiveCounterReconciler {
 
   async pass(): Promise<CounterReport> {
     const { runs, usage } = this.deps.stores;
+    const passStartedAt = this.deps.now().toISOString();
     const seen = new Set<string>();
     for (const tier of TIER_NAMES) {
       for (const status of ['queued', 'running'] as const) {
@@ -83,7 +42,7 @@ export class ActiveCounterReconciler {
       const counter = await usage.getActive(tenantId);
       if (counter === actual) {
         this.pending.delete(tenantId);
-        if (actual === 0 && !seen.has(tenantId)) await this.deps.marks.unmark(tenantId);
+        if (actual === 0 && !seen.has(tenantId)) await this.deps.marks.unmark(tenantId, passStartedAt);
         continue;
       }
       const observation = `${counter}/${actual}`;

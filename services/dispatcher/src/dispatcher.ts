@@ -11,7 +11,7 @@ import {
   type TierName,
   type TierTable,
 } from '@outpost/shared';
-import { ActiveCounterReconciler, ActiveTenantMarks } from './active-counters.js';
+import { ActiveCounterReconciler } from './active-counters.js';
 import { readBacklog, type Backlog } from './backlog.js';
 import { drainDeadLetters } from './dead-letters.js';
 import { readFleetOverrides, resolveFleetBounds, type FleetOverride } from './fleet-overrides.js';
@@ -87,7 +87,7 @@ export class Dispatcher {
     this.policy = new ScalingPolicy(options.scaleInCooldownMs ?? 120_000);
     this.counters = new ActiveCounterReconciler({
       stores: options.stores,
-      marks: new ActiveTenantMarks({ tableName: options.stores.names.tables.usage, doc: options.doc }),
+      marks: options.stores.usage.marks,
       logger: this.logger,
       now: () => this.clock.now(),
     });

@@ -1,4 +1,4 @@
-export { ActiveCounterReconciler, ActiveTenantMarks, type CounterReport } from './active-counters.js';
+export { ActiveCounterReconciler, type CounterReport } from './active-counters.js';
 export { readBacklog, type Backlog } from './backlog.js';
 export { DispatcherEnv, loadDispatcherConfig, type DispatcherConfig } from './config.js';
 export { drainDeadLetters, type DeadLetterDeps, type DeadLetterReport } from './dead-letters.js';

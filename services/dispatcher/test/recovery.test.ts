@@ -2,7 +2,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { FileParameterStore, ManualClock, openStores, RunStore, sendJob, type Stores } from '@outpost/shared';
-import { ActiveTenantMarks } from '../src/active-counters.js';
 import { Dispatcher } from '../src/dispatcher.js';
 import { NullScaler } from './helpers/null-scaler.js';
 import { newRunInput, openHarness, queueDepth, receiveAll, testTenant, type Harness } from './helpers/stack.js';
@@ -138,10 +137,35 @@ describe('recovery', () => {
       await d.tick();
       await d.tick();
       expect(await h.stores.usage.getActive(b)).toBe(0);
-      const marks = new ActiveTenantMarks({ tableName: h.stores.names.tables.usage, doc: h.stack.clients.doc });
+      const marks = h.stores.usage.marks;
       expect(await marks.list()).toContain(a);
       await d.tick();
       expect(await marks.list()).not.toContain(b);
+    });
+
+    it('finds a counter left above zero by a run that started and ended between two passes (admission marks the tenant)', async () => {
+      const c = testTenant();
+      // Admission took a slot (and marked the tenant); the run then ended without its decrement,
+      // before any pass saw it in the active index.
+      await h.stores.usage.acquireActive(c, 1, 5);
+      expect(await h.stores.usage.marks.list()).toContain(c);
+      const d = dispatcher();
+      await d.tick();
+      await d.tick();
+      expect(await h.stores.usage.getActive(c)).toBe(0);
+      clock.advance(1000);
+      await d.tick();
+      expect(await h.stores.usage.marks.list()).not.toContain(c);
+    });
+
+    it('keeps a mark that admission wrote after the pass began', async () => {
+      const e = testTenant();
+      const marks = h.stores.usage.marks;
+      await marks.mark(e, '2030-01-01T00:00:00.000Z');
+      await marks.unmark(e, '2029-12-31T23:59:59.000Z');
+      expect(await marks.list()).toContain(e);
+      await marks.unmark(e, '2030-01-01T00:00:00.000Z');
+      expect(await marks.list()).not.toContain(e);
     });
   });
 });
