@@ -29,6 +29,14 @@ export interface AgentProcessOptions {
 const PIPE_CLOSE_WAIT_MS = 2000;
 
 /**
+ * Waits for end of input, then kills the agent's process group. Its stdin is a pipe only this
+ * worker holds open: if the worker dies, even by SIGKILL, the kernel closes it and the agent dies
+ * too — otherwise it would keep running while the run is retried elsewhere (twice at once). On
+ * ECS the task's death does this already; locally nothing else would.
+ */
+const WATCHDOG_SCRIPT = 'read _; kill -s KILL -- -"$1" 2>/dev/null';
+
+/**
  * One agent process: spawned without a shell, in its own process group (so a stop reaches every
  * child it started), as the unprivileged identity when the worker is root. Its output goes line by
  * line to the parser and the log sink; when the sink falls behind, the pipes are paused, so the
@@ -37,6 +45,7 @@ const PIPE_CLOSE_WAIT_MS = 2000;
 export class AgentProcess {
   readonly exited: Promise<AgentExit>;
   private readonly child: ChildProcess;
+  private readonly watchdog: ChildProcess | undefined;
   private exitedAt: AgentExit | undefined;
   private stopping: Promise<AgentExit> | undefined;
 
@@ -48,6 +57,7 @@ export class AgentProcess {
       stdio: [o.stdinFd ?? 'ignore', 'pipe', 'pipe'],
       ...(o.identity ? { uid: o.identity.uid, gid: o.identity.gid } : {}),
     });
+    this.watchdog = this.child.pid === undefined ? undefined : startWatchdog(this.child.pid, o.logger);
     const out = this.pipe(this.child.stdout, 'out');
     const err = this.pipe(this.child.stderr, 'err');
     this.exited = new Promise<AgentExit>((resolve) => {
@@ -55,6 +65,8 @@ export class AgentProcess {
       const done = (exit: AgentExit) => {
         if (settled) return;
         settled = true;
+        // Releasing the watchdog kills what is left of the group (strays that outlived the leader).
+        this.watchdog?.stdin?.end();
         this.exitedAt = exit;
         resolve(exit);
       };
@@ -132,5 +144,23 @@ export class AgentProcess {
         end();
       });
     });
+  }
+}
+
+/** The watchdog of one agent group (WATCHDOG_SCRIPT); it never keeps the worker's event loop alive. */
+function startWatchdog(pgid: number, logger: Logger): ChildProcess | undefined {
+  try {
+    const dog = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, 'outpost-agent-watchdog', String(pgid)], {
+      detached: true, // its own group: a stop of the agent's group must not take it down first
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    dog.on('error', (err) => logger.warn({ err }, 'agent watchdog failed; an agent may outlive a crashed worker'));
+    dog.stdin?.on('error', () => {}); // EPIPE if it is gone: nothing to do
+    dog.unref();
+    (dog.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.();
+    return dog;
+  } catch (err) {
+    logger.warn({ err }, 'agent watchdog failed; an agent may outlive a crashed worker');
+    return undefined;
   }
 }

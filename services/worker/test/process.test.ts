@@ -57,6 +57,27 @@ describe('worker process', () => {
     await exited(b);
   });
 
+  it('a worker SIGKILLed mid-run takes its agent down with it (no agent runs on after its worker)', async () => {
+    const a = start();
+    const pidFile = path.join(marks, `agent-${Date.now()}.pid`);
+    // One attempt only: once its lease expires, the next worker fails it instead of running it again.
+    const run = await h.dispatch({ agent: 'shell', repo: repo.dir, task: `echo $$ > ${pidFile}; sleep 300 & wait`, maxAttempts: 1 });
+    const pid = Number(await until(async () => (await readFile(pidFile, 'utf8').catch(() => '')).trim(), { what: 'the agent to start', timeoutMs: 30_000 }));
+    const alive = (p: number) => {
+      try {
+        process.kill(p, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive(pid)).toBe(true);
+    a.kill('SIGKILL');
+    await exited(a);
+    await until(() => !alive(pid), { what: `agent ${pid} to die with its worker`, timeoutMs: 10_000 });
+    expect((await status(run)).status).toBe('running'); // the lease expires later; another worker retries it
+  });
+
   it('SIGTERM drain: a run that finishes within the grace ends normally, then the worker exits 0 and removes its heartbeat', async () => {
     const w = start({ OUTPOST_DRAIN_GRACE_SECONDS: '60' });
     const run = await h.dispatch({ agent: 'shell', repo: repo.dir, task: 'echo begun; sleep 2; echo finished' });
