@@ -19,16 +19,7 @@ export async function until<T>(cond: () => T | Promise<T>, { timeoutMs = 30_000,
 }
 
 /** A port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../src/local/launcher.js';
 
 /** Whether something listens on 127.0.0.1:port. */
 export function portInUse(port: number): Promise<boolean> {

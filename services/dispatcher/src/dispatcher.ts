@@ -1,5 +1,4 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   silentLogger,
   systemClock,
@@ -21,8 +20,6 @@ import { ScalingPolicy } from './scaling-policy.js';
 
 export interface DispatcherOptions {
   sqs: SQSClient;
-  /** The document client of the stores (for the active-tenant marks in the usage table). */
-  doc: DynamoDBDocumentClient;
   stores: Stores;
   scaler: Scaler;
   /** Where ops overrides of min/max/runsPerWorker live (SSM, or .outpost/fleet.json). */

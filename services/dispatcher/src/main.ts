@@ -12,7 +12,6 @@ async function main(): Promise<void> {
   const scaler = openScaler(config, stores, logger);
   const dispatcher = new Dispatcher({
     sqs: clients.sqs,
-    doc: clients.doc,
     stores,
     scaler,
     params: openFleetParams(config),

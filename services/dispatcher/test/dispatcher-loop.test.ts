@@ -34,7 +34,6 @@ describe('Dispatcher loop', () => {
   const make = (scaler: Scaler, extra: Partial<DispatcherOptions> = {}) =>
     new Dispatcher({
       sqs: h.stack.clients.sqs,
-      doc: h.stack.clients.doc,
       stores: h.stores,
       scaler,
       params: new FileParameterStore(path.join(h.home, 'fleet.json')),

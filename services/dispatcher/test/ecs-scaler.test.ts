@@ -26,7 +26,6 @@ describe('EcsScaler in the dispatcher loop', () => {
     params = new FileParameterStore(path.join(h.home, 'fleet.json'));
     dispatcher = new Dispatcher({
       sqs: h.stack.clients.sqs,
-      doc: h.stack.clients.doc,
       stores: h.stores,
       scaler: new EcsScaler({ ecs, cluster, serviceName: (tier) => `${h.stack.config.prefix}-${tier}-worker` }),
       params,

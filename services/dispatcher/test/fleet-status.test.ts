@@ -24,7 +24,7 @@ describe('fleetStatus()', () => {
     const hb = { tier: 'pro' as const, capacity: 1, agents: ['shell' as const], version: 't', startedAt: new Date().toISOString() };
     await h.stores.workers.heartbeat({ ...hb, workerId: 'wkr_1', state: 'busy', currentRuns: ['run_a'] }, 60);
     await h.stores.workers.heartbeat({ ...hb, workerId: 'wkr_2', state: 'idle', currentRuns: [] }, 60);
-    await new Dispatcher({ ...deps, doc: h.stack.clients.doc, scaler: new NullScaler(), tierNames: ['pro'] }).tick();
+    await new Dispatcher({ ...deps, scaler: new NullScaler(), tierNames: ['pro'] }).tick();
 
     const rows = await fleetStatus({ ...deps, localCap: 4 });
     expect(rows.find((t) => t.tier === 'pro')).toMatchObject({

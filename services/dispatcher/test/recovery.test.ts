@@ -18,7 +18,6 @@ describe('recovery', () => {
   function dispatcher(stores: Stores = h.stores): Dispatcher {
     return new Dispatcher({
       sqs: h.stack.clients.sqs,
-      doc: h.stack.clients.doc,
       stores,
       scaler: new NullScaler(),
       params: new FileParameterStore(path.join(h.home, 'fleet.json')),

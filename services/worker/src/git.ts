@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { AgentIdentity } from './run-as.js';
 
 /** A git command failed; the message carries git's last stderr lines (callers redact before storing). */
@@ -31,40 +31,26 @@ const MAX_CAPTURE = 4 * 1024 * 1024;
 const SAFE_CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'credential.helper=', '-c', 'protocol.ext.allow=never'];
 
 /** Runs git without a shell; resolves stdout (captured, bounded) or throws GitError. */
-export function git(args: string[], o: GitOptions): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', [...SAFE_CONFIG, ...args], {
-      cwd: o.cwd,
-      env: o.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(o.identity ? { uid: o.identity.uid, gid: o.identity.gid } : {}),
-    });
-    const out: Buffer[] = [];
-    let outBytes = 0;
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
+export async function git(args: string[], o: GitOptions): Promise<string> {
+  const out: Buffer[] = [];
+  let outBytes = 0;
+  await runGit(args, o, (stdout) =>
+    stdout.on('data', (c: Buffer) => {
       if (o.stdout) return o.stdout(c);
       if (outBytes < MAX_CAPTURE) out.push(c);
       outBytes += c.length;
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err = (err + c.toString('utf8')).slice(-8192);
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 600_000);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new GitError(args, code, err));
-    });
-  });
+    }),
+  );
+  return Buffer.concat(out).toString('utf8');
 }
 
 /** Pipes git's stdout into a writable with backpressure (the diff of a large change never sits in memory). */
 export function gitToStream(args: string[], o: Omit<GitOptions, 'stdout'>, sink: Writable): Promise<void> {
+  return runGit(args, o, (stdout) => stdout.pipe(sink, { end: false }));
+}
+
+/** One git process: safe config, the caller's identity, a timeout, and stderr kept for GitError. */
+function runGit(args: string[], o: Omit<GitOptions, 'stdout'>, attach: (stdout: Readable) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', [...SAFE_CONFIG, ...args], {
       cwd: o.cwd,
@@ -76,7 +62,7 @@ export function gitToStream(args: string[], o: Omit<GitOptions, 'stdout'>, sink:
     child.stderr.on('data', (c: Buffer) => {
       err = (err + c.toString('utf8')).slice(-8192);
     });
-    child.stdout.pipe(sink, { end: false });
+    attach(child.stdout);
     const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 600_000);
     child.once('error', (e) => {
       clearTimeout(timer);

@@ -54,7 +54,6 @@ export function localFleet(
   });
   const dispatcher = new Dispatcher({
     sqs: h.stack.clients.sqs,
-    doc: h.stack.clients.doc,
     stores: h.stores,
     scaler,
     params,
