@@ -10,8 +10,8 @@ import { createAwsClients, newRunId, openStores, parseJobMessage, type AwsClient
 import { LocalJson } from '../src/local/index.js';
 import { alive, descendants, freePort, LAUNCHER, launch, listenAddresses, LOOPBACK_V4, portInUse, until, type Launched } from './helpers/processes.js';
 
-// Spawns the BUILT launcher: run `npx turbo run build --filter=@outpost/infra...` first
-// (turbo's test task depends on build).
+// Spawns the BUILT launcher, which starts the BUILT services: turbo's infra#test depends on the
+// builds of infra, mcp-edge, dispatcher and worker (turbo.json).
 const START_TIMEOUT_MS = 60_000;
 const launched: Launched[] = [];
 
