@@ -104,3 +104,4 @@ export { branchNameProblem, defaultPromoteBranch, MAX_BRANCH_LENGTH } from './br
 export { endpointsPath, loadAdminConfig, LocalEndpoints, withLocalEndpoints, writeLocalEndpoints } from './local-endpoints.js';
 export { stopWhenParentExits } from './parent-watch.js';
 export { ActiveTenantMarks } from './active-tenant-marks.js';
+export { Provider, PROVIDER_BASE_URL_ENV, PROVIDERS, VENDOR_BASE_URLS } from './providers.js';

@@ -23,6 +23,8 @@ export interface AgentProcessOptions {
   sink: LogSink;
   parser: OutputParser;
   logger: Logger;
+  /** Called once when the parser asks for the agent to be stopped (its output shows a fatal failure). */
+  onStop?: () => void;
 }
 
 /** After the agent exits, how long its pipes may stay open (a stray grandchild) before we stop reading. */
@@ -106,6 +108,13 @@ export class AgentProcess {
     return this.stopping;
   }
 
+  private stopAsked = false;
+  private askStop(): void {
+    if (this.stopAsked) return;
+    this.stopAsked = true;
+    this.o.onStop?.();
+  }
+
   private signalGroup(signal: NodeJS.Signals): void {
     const pid = this.child.pid;
     if (pid === undefined) return;
@@ -123,7 +132,7 @@ export class AgentProcess {
     stream.setEncoding('utf8');
     return new Promise<void>((resolve) => {
       const handle = (lines: string[]) => {
-        if (name === 'out') for (const l of lines) this.o.parser.line(l);
+        for (const l of lines) if (this.o.parser.line(l, name) === 'stop') this.askStop();
         this.o.sink.append(tag, lines);
       };
       stream.on('data', (chunk: string) => {

@@ -1,9 +1,27 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { AGENT_NAMES, BaseEnv, checkBaseEnv, parseEnv, TierName, toBaseConfig, type AgentName, type BaseConfig } from '@outpost/shared';
+import {
+  AGENT_NAMES,
+  BaseEnv,
+  checkBaseEnv,
+  parseEnv,
+  PROVIDER_BASE_URL_ENV,
+  PROVIDERS,
+  TierName,
+  toBaseConfig,
+  type AgentName,
+  type BaseConfig,
+  type Provider,
+} from '@outpost/shared';
 
 const seconds = (def: number) => z.coerce.number().positive().default(def);
+const baseUrl = (doc: string) =>
+  z
+    .url({ protocol: /^https?$/ })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional()
+    .describe(doc);
 
 /** The worker's variables (each key is the environment variable). */
 export const WorkerEnv = BaseEnv.extend({
@@ -51,6 +69,10 @@ export const WorkerEnv = BaseEnv.extend({
   OUTPOST_AGENT_AIDER_BIN: z.string().default('aider').describe('Aider binary.'),
   OUTPOST_AGENT_GROK_BIN: z.string().default('grok').describe('Grok CLI binary.'),
   OUTPOST_AGENT_SHELL_BIN: z.string().default('sh').describe('Shell for the `shell` agent.'),
+  OUTPOST_ANTHROPIC_BASE_URL: baseUrl('Anthropic Messages API base URL for claude and aider (an LLM gateway or proxy). Default: the vendor\'s.'),
+  OUTPOST_OPENAI_BASE_URL: baseUrl('OpenAI API base URL, ending in `/v1`, for codex and aider. Default: the vendor\'s.'),
+  OUTPOST_GEMINI_BASE_URL: baseUrl('Gemini API base URL for gemini and aider. Default: the vendor\'s.'),
+  OUTPOST_XAI_BASE_URL: baseUrl('xAI API base URL, ending in `/v1`, for grok and aider. Default: the vendor\'s.'),
   OUTPOST_GITHUB_API_URL: z
     .url()
     .default('https://api.github.com')
@@ -82,6 +104,8 @@ export interface WorkerConfig {
   agentPath: string;
   liveLogMaxBytes: number;
   agentBins: Record<AgentName, string>;
+  /** Provider base URLs set for this deployment (no trailing slash); a missing one means the vendor's. */
+  providerEndpoints: Partial<Record<Provider, string>>;
   ecsAgentUri: string | undefined;
   /** GitHub REST API base (no trailing slash), for promote's pull requests. */
   githubApiUrl: string;
@@ -105,6 +129,11 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
   const base = toBaseConfig(parsed);
   const bins = {} as Record<AgentName, string>;
   for (const name of AGENT_NAMES) bins[name] = parsed[`OUTPOST_AGENT_${name.toUpperCase()}_BIN` as `OUTPOST_AGENT_CLAUDE_BIN`];
+  const providerEndpoints: Partial<Record<Provider, string>> = {};
+  for (const p of PROVIDERS) {
+    const url = parsed[PROVIDER_BASE_URL_ENV[p]];
+    if (url) providerEndpoints[p] = url;
+  }
   return {
     base,
     tier: parsed.OUTPOST_WORKER_TIER,
@@ -122,6 +151,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     agentPath: parsed.OUTPOST_AGENT_PATH ?? defaultAgentPath(),
     liveLogMaxBytes: parsed.OUTPOST_LIVE_LOG_MAX_MB * 1024 * 1024,
     agentBins: bins,
+    providerEndpoints,
     ecsAgentUri: parsed.ECS_AGENT_URI,
     githubApiUrl: parsed.OUTPOST_GITHUB_API_URL.replace(/\/+$/, ''),
     promoteAuthor: { name: parsed.OUTPOST_PROMOTE_AUTHOR_NAME, email: parsed.OUTPOST_PROMOTE_AUTHOR_EMAIL },

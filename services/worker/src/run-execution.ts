@@ -33,7 +33,7 @@ import { Workspace, type CollectedChanges } from './workspace.js';
 export interface RunDeps {
   config: Pick<
     WorkerConfig,
-    'base' | 'root' | 'killGraceMs' | 'leaseMs' | 'renewMs' | 'agentBins' | 'agentPath' | 'liveLogMaxBytes'
+    'base' | 'root' | 'killGraceMs' | 'leaseMs' | 'renewMs' | 'agentBins' | 'agentPath' | 'liveLogMaxBytes' | 'providerEndpoints'
   >;
   runs: RunStore;
   s3: S3Client;
@@ -52,7 +52,8 @@ export type RunOutcome =
   /** Handed back to the queue (drain): the message should become visible again. */
   | { kind: 'released' };
 
-type StopReason = 'cancel' | 'timeout' | 'drain' | 'lost';
+/** Why the worker stopped the agent; `failure`: its own output showed a failure (a refused key). */
+type StopReason = 'cancel' | 'timeout' | 'drain' | 'lost' | 'failure';
 
 /** Grace for a cancel: the issue promises the agent is stopped within 5 s of the request. */
 const CANCEL_GRACE_MS = 2000;
@@ -174,17 +175,25 @@ export class RunExecution {
         if (this.deps.identity) await chown(taskFile, this.deps.identity.uid, this.deps.identity.gid);
         if (adapter.largeTask === 'stdin') stdin = await open(taskFile, 'r');
       }
+      const invocation = { task, model: run.model, taskFile, home: ws.homeDir, endpoints: this.deps.config.providerEndpoints };
+      const setup = adapter.setup?.(invocation) ?? {};
+      if (setup.homeFiles) await ws.writeHomeFiles(setup.homeFiles);
       const started = Date.now();
       const agent = new AgentProcess({
         bin: this.deps.config.agentBins[run.agent],
-        args: adapter.args({ task, model: run.model, taskFile }),
+        args: adapter.args(invocation),
         cwd: ws.repoDir,
-        env: agentEnv,
+        // The adapter's settings come last: the endpoint it hands the CLI is the deployment's.
+        env: { ...agentEnv, ...setup.env },
         identity: this.deps.identity,
         stdinFd: stdin?.fd,
         sink,
         parser,
         logger: this.log,
+        onStop: () => {
+          this.log.info({}, 'the agent reported a failure no retry can mend; stopping it');
+          this.stop('failure', CANCEL_GRACE_MS);
+        },
       });
       this.agent = agent;
       // The child has its own copy of the descriptor now.
@@ -202,7 +211,8 @@ export class RunExecution {
       const durationMs = Date.now() - started;
       if (this.stopReason === 'lost') return { kind: 'lost' };
       sink.append('sys', [describeExit(exit, durationMs)]);
-      return await this.end(ws, sink, base, this.decide(exit, sink), { exit, durationMs, result: parser.result() });
+      const result = parser.result();
+      return await this.end(ws, sink, base, this.decide(exit, sink, result), { exit, durationMs, result });
     } catch (err) {
       if (err instanceof LeaseLostError || this.stopReason === 'lost') return { kind: 'lost' };
       this.log.error({ err }, 'run failed inside the worker');
@@ -242,7 +252,7 @@ export class RunExecution {
     return { status: 'release' };
   }
 
-  private decide(exit: AgentExit, sink: LogSink): Ending {
+  private decide(exit: AgentExit, sink: LogSink, result: AgentResult): Ending {
     switch (this.stopReason) {
       case 'cancel':
         return { status: 'cancelled', error: { code: 'cancelled', message: this.cancelReason } };
@@ -251,6 +261,7 @@ export class RunExecution {
       case 'drain':
         return { status: 'release' };
       case 'lost':
+      case 'failure':
       case undefined:
         break;
     }
@@ -261,10 +272,14 @@ export class RunExecution {
         error: { code: 'agent_unavailable', message: `agent ${this.run.agent} could not be started (${code}); it is not installed on this worker` },
       };
     }
-    if (exit.code === 0) return { status: 'succeeded' };
+    // A run succeeds only when the agent exits 0 and its own output does not say it failed.
+    if (exit.code === 0 && !result.failure) return { status: 'succeeded' };
     const lines = sink.tail.split('\n').filter(Boolean).slice(-TAIL_LINES_IN_ERROR).join('\n');
     const how = exit.code !== null ? `exit code ${exit.code}` : `signal ${exit.signal ?? 'unknown'}`;
-    return { status: 'failed', error: { code: 'agent_failed', message: this.redact(`agent exited with ${how}; last lines:\n${lines}`).slice(-3900) } };
+    const code = result.failure?.code ?? 'agent_failed';
+    const said = result.failure ? `${result.failure.message}; ` : '';
+    const stopped = this.stopReason === 'failure' ? 'was stopped' : `exited with ${how}`;
+    return { status: 'failed', error: { code, message: this.redact(`${said}agent ${stopped}; last lines:\n${lines}`).slice(-3900) } };
   }
 
   /** Uploads what exists and writes the run's end (or hands it back to the queue). */

@@ -78,6 +78,26 @@ export class Workspace {
     return ws;
   }
 
+  /**
+   * Writes files under the agent's HOME (path relative to HOME → content), 0600 and owned by the
+   * agent, with any directories they need. A path may not leave HOME.
+   */
+  async writeHomeFiles(files: Record<string, string>): Promise<void> {
+    for (const [rel, content] of Object.entries(files)) {
+      const file = path.resolve(this.homeDir, rel);
+      if (!file.startsWith(`${this.homeDir}${path.sep}`)) throw new Error(`home file ${rel} is outside HOME`);
+      const rels = path.relative(this.homeDir, path.dirname(file)).split(path.sep).filter(Boolean);
+      let dir = this.homeDir;
+      for (const part of rels) {
+        dir = path.join(dir, part);
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        if (this.identity) await chown(dir, this.identity.uid, this.identity.gid);
+      }
+      await writeFile(file, content, { mode: 0o600 });
+      if (this.identity) await chown(file, this.identity.uid, this.identity.gid);
+    }
+  }
+
   /** Environment for git: nothing of the worker's, no user or system config. */
   gitEnv(extra: Record<string, string> = {}): Record<string, string> {
     return {

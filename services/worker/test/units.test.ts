@@ -44,7 +44,7 @@ describe('parseRepo()', () => {
 describe('agent argv', () => {
   const task = '--help; rm -rf / "quoted" $(whoami)';
   it.each([claudeAdapter, codexAdapter, geminiAdapter, aiderAdapter, grokAdapter])('$name passes the task as one element, never as an option', (a) => {
-    const args = a.args({ task, model: 'm1' });
+    const args = a.args({ task, model: 'm1', home: '/tmp/home', endpoints: {} });
     const withTask = args.filter((x) => x.includes(task));
     expect(withTask).toHaveLength(1);
     const el = withTask[0]!;
@@ -54,7 +54,7 @@ describe('agent argv', () => {
     expect(args).toContain('m1');
   });
   it('shell runs its task as a script with sh -c', () => {
-    expect(shellAdapter.args({ task: 'echo hi' })).toEqual(['-c', 'echo hi']);
+    expect(shellAdapter.args({ task: 'echo hi', home: '/tmp/home', endpoints: {} })).toEqual(['-c', 'echo hi']);
   });
 });
 

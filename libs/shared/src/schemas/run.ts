@@ -21,6 +21,10 @@ export const AGENT_NAMES: readonly AgentName[] = AgentName.options;
 /** Machine-readable reasons a run ended badly or was refused. */
 export const RunErrorCode = z.enum([
   'agent_failed',
+  // the agent's model provider refused the key, limited the rate, or failed
+  'provider_auth',
+  'provider_rate_limited',
+  'provider_error',
   'timeout',
   'cancelled',
   'lease_expired',

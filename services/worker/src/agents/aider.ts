@@ -41,7 +41,8 @@ class AiderParser implements OutputParser {
   private output = 0;
   private cost: number | undefined;
 
-  line(text: string): void {
+  line(text: string, stream: 'out' | 'err'): void {
+    if (stream === 'err') return;
     const m = TOKENS_RE.exec(text);
     if (m) {
       this.input += amount(m[1], m[2]) ?? 0;

@@ -26,7 +26,8 @@ class ClaudeParser implements OutputParser {
   private lastText: string | undefined;
   private res: AgentResult = {};
 
-  line(text: string): void {
+  line(text: string, stream: 'out' | 'err'): void {
+    if (stream === 'err') return;
     const ev = tryJson(text);
     if (!ev) return;
     if (ev.type === 'assistant') {

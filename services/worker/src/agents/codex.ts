@@ -28,7 +28,8 @@ class CodexParser implements OutputParser {
   private output = 0;
   private sawUsage = false;
 
-  line(text: string): void {
+  line(text: string, stream: 'out' | 'err'): void {
+    if (stream === 'err') return;
     const ev = tryJson(text);
     if (!ev) return;
     if (ev.type === 'item.completed') {

@@ -27,8 +27,8 @@ class GeminiParser implements OutputParser {
   private buf = '';
   private overflow = false;
 
-  line(text: string): void {
-    if (this.overflow) return;
+  line(text: string, stream: 'out' | 'err'): void {
+    if (stream === 'err' || this.overflow) return;
     if (this.buf.length + text.length > MAX_JSON) {
       this.overflow = true;
       this.buf = '';

@@ -21,7 +21,8 @@ class GrokParser implements OutputParser {
   private output = 0;
   private saw = false;
 
-  line(text: string): void {
+  line(text: string, stream: 'out' | 'err'): void {
+    if (stream === 'err') return;
     const ev = tryJson(text);
     if (!ev) {
       if (text.trim()) this.tail.push(text);

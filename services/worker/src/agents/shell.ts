@@ -13,7 +13,8 @@ export const shellAdapter: AgentAdapter = {
 
 class ShellParser implements OutputParser {
   private tail = new TailLines(20);
-  line(text: string): void {
+  line(text: string, stream: 'out' | 'err'): void {
+    if (stream === 'err') return;
     if (text.trim()) this.tail.push(text);
   }
   result(): AgentResult {

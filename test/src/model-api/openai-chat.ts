@@ -1,0 +1,8 @@
+import type { ProtocolHandler } from './server.js';
+
+/** Placeholder: answers 501 until the protocol is written. */
+export const openaiChat: ProtocolHandler = {
+  protocol: 'openai-chat',
+  matches: () => false,
+  handle: (x) => void x.res.writeHead(501).end(),
+};
