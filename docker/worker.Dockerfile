@@ -30,24 +30,18 @@ RUN node docker/prune-workspaces.mjs libs/shared services/worker \
 
 # --- runtime: git, the agent CLIs at pinned versions, an unprivileged user for agents ---------
 FROM ${NODE_IMAGE} AS runtime
-ARG CLAUDE_CODE_VERSION=2.1.329
-ARG CODEX_VERSION=0.169.0
-ARG GEMINI_CLI_VERSION=0.61.0
-# Grok: xAI publishes no CLI of its own; this is the community one (binary `grok`), pinned like the rest.
-ARG GROK_CLI_VERSION=0.0.34
-ARG AIDER_VERSION=0.86.2
-
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates git python3 python3-venv procps ripgrep \
  && rm -rf /var/lib/apt/lists/*
-RUN npm install -g --no-audit --no-fund \
-      "@anthropic-ai/claude-code@${CLAUDE_CODE_VERSION}" \
-      "@openai/codex@${CODEX_VERSION}" \
-      "@google/gemini-cli@${GEMINI_CLI_VERSION}" \
-      "@vibe-kit/grok-cli@${GROK_CLI_VERSION}" \
+# The agent CLIs at the versions in libs/shared/agent-clis.json: the one list the image, the tests
+# and local mode (`npm run agents -- install`) all read. Grok's is the community CLI (binary
+# `grok`): xAI publishes none of its own.
+COPY libs/shared/agent-clis.json /opt/outpost/agent-clis.json
+RUN npm install -g --no-audit --no-fund $(node -e 'const p = require("/opt/outpost/agent-clis.json"); \
+      console.log(Object.values(p).filter((c) => c.source === "npm").map((c) => `${c.package}@${c.version}`).join(" "))') \
  && npm cache clean --force
 RUN python3 -m venv /opt/aider \
- && /opt/aider/bin/pip install --no-cache-dir "aider-chat==${AIDER_VERSION}" \
+ && /opt/aider/bin/pip install --no-cache-dir "aider-chat==$(node -p 'require("/opt/outpost/agent-clis.json").aider.version')" \
  && ln -s /opt/aider/bin/aider /usr/local/bin/aider
 # Agents run as `agent` (no login shell, no sudo); the worker hands each run a workspace it owns.
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/agent --shell /usr/sbin/nologin agent
@@ -56,6 +50,7 @@ ENV NODE_ENV=production OUTPOST_MODE=aws OUTPOST_AGENT_USER=agent OUTPOST_WORKER
 WORKDIR /app
 COPY --from=deps /app ./
 COPY --from=build /src/libs/shared/dist libs/shared/dist
+COPY libs/shared/agent-clis.json libs/shared/agent-clis.json
 COPY --from=build /src/services/worker/dist services/worker/dist
 RUN mkdir -p /var/lib/outpost/work && chmod 0711 /var/lib/outpost/work
 # The worker itself stays root on purpose: it drops each agent to OUTPOST_AGENT_USER (setuid needs

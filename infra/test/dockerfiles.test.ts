@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import { agentCliPins } from '@outpost/shared';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -88,17 +89,22 @@ describe('Dockerfiles', () => {
     expect(useradd).toContain('nologin');
   });
 
-  it('the worker has git and every agent CLI at a pinned version', () => {
-    const { args, stages } = parse('worker.Dockerfile');
-    const commands = runs(stages[2]!).join('\n').replace(/\$\{(\w+)\}/g, (_, name: string) => args[name] ?? `<unset ${name}>`);
+  it('the worker has git and installs every agent CLI from the one pin list (libs/shared/agent-clis.json)', () => {
+    const runtime = runtimeOf('worker.Dockerfile');
+    const commands = runs(runtime).join('\n');
     expect(commands).toMatch(/apt-get install[^\n]* git\b/);
-    const globalInstall = /npm install -g (.*)/.exec(commands)![1]!;
-    const specs = [...globalInstall.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
-    expect(specs.map((s) => s.replace(/@[^@]+$/, '')).sort()).toEqual(
-      ['@anthropic-ai/claude-code', '@google/gemini-cli', '@openai/codex', '@vibe-kit/grok-cli'].sort(),
-    );
-    for (const spec of specs) expect(spec).toMatch(/@\d+\.\d+\.\d+$/);
-    expect(commands).toMatch(/pip install --no-cache-dir "aider-chat==\d+\.\d+\.\d+"/);
+    const copy = runtime.instructions.find((i) => i.op === 'COPY' && i.args.startsWith('libs/shared/agent-clis.json '));
+    const inImage = copy!.args.split(/\s+/)[1]!;
+    const npmLine = commands.split('\n').find((l) => l.includes('npm install -g'))!;
+    // Evaluate the image's own expression against the real list: it must name exactly the npm pins.
+    const expr = /\$\(node -e '([^']+)'\)/.exec(npmLine)![1]!.replaceAll(inImage, path.join(root, 'libs/shared/agent-clis.json'));
+    const specs = execFileSync(process.execPath, ['-e', expr], { encoding: 'utf8' }).trim().split(' ');
+    const pins = agentCliPins();
+    const npmPins = Object.values(pins).filter((p) => p.source === 'npm');
+    expect(specs.sort()).toEqual(npmPins.map((p) => `${p.package}@${p.version}`).sort());
+    expect(npmPins.map((p) => p.package).sort()).toEqual(['@anthropic-ai/claude-code', '@google/gemini-cli', '@openai/codex', '@vibe-kit/grok-cli']);
+    expect(pins.aider).toMatchObject({ source: 'pip', package: 'aider-chat' });
+    expect(commands).toContain(`pip install --no-cache-dir "aider-chat==$(node -p 'require("${inImage}").aider.version')"`);
   });
 
   it('the edge image checks its own health on /healthz', () => {

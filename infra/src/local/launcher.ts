@@ -5,7 +5,9 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  agentCacheDir,
   createAwsClients,
+  installedAgentBins,
   QueueDirectory,
   resourceNames,
   RunStore,
@@ -41,6 +43,8 @@ export interface LocalStackHandle {
   childEnv: Record<string, string>;
   children: Map<string, ChildProcess>;
   skipped: string[];
+  /** Agents whose pinned CLI the workers run from the project's cache. */
+  agentsFromCache: string[];
   stop(): Promise<void>;
 }
 
@@ -51,6 +55,8 @@ export interface LaunchOptions {
   stdio?: 'inherit' | 'ignore';
   /** Repo root holding services/. @default REPO_ROOT */
   root?: string;
+  /** Variables for every service, over the inherited ones (tests: provider endpoints, agent bins). */
+  serviceEnv?: Record<string, string>;
 }
 
 /**
@@ -104,8 +110,11 @@ export async function launchLocalStack(options: LaunchOptions): Promise<LocalSta
     const resent = await requeueActiveRuns({ runs, clients, queues: new QueueDirectory(clients.sqs, config.prefix), logger });
     if (resent > 0) logger.info({ resent }, 'sent jobs again for runs left queued or running');
 
+    const inherited = { ...inheritSafe(process.env), ...options.serviceEnv };
+    const cachedBins = agentBinsFromCache(inherited);
     const childEnv: Record<string, string> = {
-      ...inheritSafe(process.env),
+      ...cachedBins,
+      ...inherited,
       OUTPOST_MODE: 'local',
       OUTPOST_ENV: config.env,
       OUTPOST_PREFIX: config.prefix,
@@ -129,7 +138,8 @@ export async function launchLocalStack(options: LaunchOptions): Promise<LocalSta
       }
       children.set(spec.label ?? spec.name, startChild(spec, entry, { ...childEnv, ...spec.env }, options.stdio ?? 'inherit', logger, stop));
     }
-    return { local, home, emulators, childEnv, children, skipped, stop };
+    const agentsFromCache = Object.keys(cachedBins).map((v) => v.slice('OUTPOST_AGENT_'.length, -'_BIN'.length).toLowerCase());
+    return { local, home, emulators, childEnv, children, skipped, agentsFromCache, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -204,6 +214,19 @@ function inheritSafe(env: NodeJS.ProcessEnv): Record<string, string> {
     if (/^AWS_/.test(k)) continue;
     if (k === 'OUTPOST_WORKER_ID' || k === 'OUTPOST_WORKER_TIER') continue;
     out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * OUTPOST_AGENT_<NAME>_BIN for each pinned CLI installed in the project's cache
+ * (`npm run agents -- install`); a variable already set wins.
+ */
+export function agentBinsFromCache(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, bin] of Object.entries(installedAgentBins(agentCacheDir(env)))) {
+    const variable = `OUTPOST_AGENT_${name.toUpperCase()}_BIN`;
+    if (!env[variable]) out[variable] = bin;
   }
   return out;
 }

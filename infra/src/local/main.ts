@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     `  claude mcp add --transport http outpost ${local.mcpUrl} --header "Authorization: Bearer ${local.apiKey}"`,
     '',
     ...stack.skipped.map((s) => `  skipped: ${s} is not built yet`),
+    `Agent CLIs from the cache: ${stack.agentsFromCache.join(', ') || 'none'} (npm run agents -- install adds the pinned ones).`,
     `Services: ${[...stack.children.keys()].join(', ') || 'none'}. Press Ctrl-C to stop.`,
     '',
   ];
