@@ -105,4 +105,4 @@ export { endpointsPath, loadAdminConfig, LocalEndpoints, withLocalEndpoints, wri
 export { stopWhenParentExits } from './parent-watch.js';
 export { ActiveTenantMarks } from './active-tenant-marks.js';
 export { Provider, PROVIDER_BASE_URL_ENV, PROVIDERS, VENDOR_BASE_URLS } from './providers.js';
-export { AGENT_CLIS_FILE, agentBinPath, agentCacheDir, AgentCliPin, AgentCliPins, agentCliPins, agentInstallDir, installedAgentBins } from './agent-clis.js';
+export { AGENT_CLIS_FILE, agentBinPath, agentCacheDir, AgentCliPin, AgentCliPins, agentCliPins, agentInstallDir, installedAgentBins, REAL_CLI_UNTESTED } from './agent-clis.js';

@@ -2,7 +2,15 @@ import { z } from 'zod';
 import type { AgentName } from './schemas/run.js';
 
 /** Names of a tenant's BYOK secrets (the last segment of the SSM parameter name). */
-export const SECRET_NAMES = ['anthropic_api_key', 'openai_api_key', 'gemini_api_key', 'xai_api_key', 'github_token'] as const;
+export const SECRET_NAMES = [
+  'anthropic_api_key',
+  // A Claude subscription sign-in (`claude setup-token`), used when no Anthropic API key is stored.
+  'claude_code_oauth_token',
+  'openai_api_key',
+  'gemini_api_key',
+  'xai_api_key',
+  'github_token',
+] as const;
 export const SecretName = z.enum(SECRET_NAMES);
 export type SecretName = z.infer<typeof SecretName>;
 
@@ -14,15 +22,23 @@ export interface SecretEnvBinding {
 
 /**
  * What each agent needs from the tenant's secrets. `mode: 'all'`: every binding is required;
- * `'any'`: at least one (aider works with whichever provider key the tenant has).
+ * `'any'`: at least one, and every one present is handed over (aider works with whichever provider
+ * key the tenant has); `'first'`: the first one present, and only that one (an API key before a
+ * subscription token).
  */
 export interface AgentSecretRequirement {
-  mode: 'all' | 'any';
+  mode: 'all' | 'any' | 'first';
   bindings: readonly SecretEnvBinding[];
 }
 
 export const AGENT_SECRETS: Record<AgentName, AgentSecretRequirement> = {
-  claude: { mode: 'all', bindings: [{ secret: 'anthropic_api_key', env: ['ANTHROPIC_API_KEY'] }] },
+  claude: {
+    mode: 'first',
+    bindings: [
+      { secret: 'anthropic_api_key', env: ['ANTHROPIC_API_KEY'] },
+      { secret: 'claude_code_oauth_token', env: ['CLAUDE_CODE_OAUTH_TOKEN'] },
+    ],
+  },
   codex: { mode: 'all', bindings: [{ secret: 'openai_api_key', env: ['OPENAI_API_KEY', 'CODEX_API_KEY'] }] },
   gemini: { mode: 'all', bindings: [{ secret: 'gemini_api_key', env: ['GEMINI_API_KEY'] }] },
   grok: { mode: 'all', bindings: [{ secret: 'xai_api_key', env: ['GROK_API_KEY', 'XAI_API_KEY'] }] },

@@ -190,11 +190,11 @@ describe('run tools', () => {
       const c = await h.client(t.apiKey);
       await dispatchOne(c);
       await h.stores.workers.heartbeat(
-        { tier: 'pro', workerId: newWorkerId(), state: 'busy', currentRuns: ['run_x'], capacity: 1, agents: ['claude', 'shell'], version: 't', startedAt: new Date().toISOString() },
+        { tier: 'pro', workerId: newWorkerId(), state: 'busy', currentRuns: ['run_x'], capacity: 1, agents: ['claude', 'shell'], agentVersions: { claude: '2.1.329 (Claude Code)', shell: 'unknown' }, version: 't', startedAt: new Date().toISOString() },
         60,
       );
       await h.stores.workers.heartbeat(
-        { tier: 'pro', workerId: newWorkerId(), state: 'idle', currentRuns: [], capacity: 1, agents: ['codex'], version: 't', startedAt: new Date().toISOString() },
+        { tier: 'pro', workerId: newWorkerId(), state: 'idle', currentRuns: [], capacity: 1, agents: ['codex', 'aider', 'claude'], agentVersions: { codex: 'codex-cli 0.169.0', aider: 'aider 0.86.2', claude: '2.1.400 (Claude Code)' }, version: 't', startedAt: new Date().toISOString() },
         60,
       );
       await h.stores.workers.putFleetState({ tier: 'enterprise', desired: 3, running: 2, pending: 1, min: 1, max: 50, source: 'local' });
@@ -206,7 +206,14 @@ describe('run tools', () => {
       expect(pro.oldestQueuedAgeSeconds).toEqual(expect.any(Number));
       const ent = out.tiers.find((x: { tier: string }) => x.tier === 'enterprise');
       expect(ent.workers).toMatchObject({ desired: 3, running: 2, pending: 1, source: 'local' });
-      expect(out.agentsAvailable).toEqual(['claude', 'codex', 'shell']);
+      expect(out.agentsAvailable).toEqual(['aider', 'claude', 'codex', 'shell']);
+      // Versions per agent (two during a rollout); aider says it was never run against its real CLI.
+      expect(out.agents).toEqual([
+        { agent: 'aider', versions: ['aider 0.86.2'], note: expect.stringMatching(/^untested against the real CLI/) },
+        { agent: 'claude', versions: ['2.1.329 (Claude Code)', '2.1.400 (Claude Code)'] },
+        { agent: 'codex', versions: ['codex-cli 0.169.0'] },
+        { agent: 'shell', versions: ['unknown'] },
+      ]);
       expect(out.usage).toMatchObject({ tier: 'pro', activeRuns: { used: 1, limit: 5 }, runsToday: { used: 1, limit: 500 } });
       const everything = JSON.stringify(result);
       for (const other of [a.tenantId, b.tenantId]) expect(everything).not.toContain(other);

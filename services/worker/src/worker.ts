@@ -71,6 +71,7 @@ export class Worker {
   private readonly deleting = new Set<string>();
   private consumers: Consumer[] = [];
   private agents: AgentName[] = [];
+  private agentVersions: Partial<Record<AgentName, string>> = {};
   private state: WorkerState = 'idle';
   private hbTimer: NodeJS.Timeout | undefined;
   private hbTicking: Promise<void> | undefined;
@@ -95,7 +96,8 @@ export class Worker {
     const { config } = this.o;
     await mkdir(config.root, { recursive: true, mode: 0o711 });
     for (const id of new Set(this.identities)) await checkRootAccess(config.root, id, id ? `uid ${id.uid}` : config.agentUser);
-    this.agents = await probeAgents({ bins: config.agentBins, path: config.agentPath, home: os.tmpdir(), identity: this.identities[0] });
+    this.agentVersions = await probeAgents({ bins: config.agentBins, path: config.agentPath, home: os.tmpdir(), identity: this.identities[0] });
+    this.agents = Object.keys(this.agentVersions) as AgentName[];
     const queueUrl = await this.stores.queues.jobsUrl(config.tier);
     const deps: JobDeps = {
       runs: this.stores.runs,
@@ -117,7 +119,7 @@ export class Worker {
     // would leave slots idle behind a long run. Slot i runs its agents as identity i.
     this.consumers = this.identities.map((_, slot) => this.createConsumer({ ...deps, execute: (run, token) => this.execute(run, token, slot) }));
     for (const c of this.consumers) c.start();
-    this.logger.info({ concurrency: config.concurrency, agents: this.agents, agentUids: this.identities.map((i) => i?.uid) }, 'worker started');
+    this.logger.info({ concurrency: config.concurrency, agents: this.agentVersions, agentUids: this.identities.map((i) => i?.uid) }, 'worker started');
   }
 
   private createConsumer(deps: JobDeps): Consumer {
@@ -237,6 +239,7 @@ export class Worker {
             currentRuns: this.currentRuns,
             capacity: config.concurrency,
             agents: this.agents,
+            agentVersions: this.agentVersions,
             version: this.version,
             host: os.hostname(),
             pid: process.pid,

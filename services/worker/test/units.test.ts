@@ -70,6 +70,17 @@ describe('buildAgentEnv()', () => {
     expect(() => buildAgentEnv({ agent: 'aider', secrets: {}, home: '/h', path: '/bin', tmpDir: '/t' })).toThrow(MissingSecretError);
     expect(buildAgentEnv({ agent: 'aider', secrets: { gemini_api_key: 'g' }, home: '/h', path: '/bin', tmpDir: '/t' }).env.GEMINI_API_KEY).toBe('g');
   });
+  it('runs claude on a subscription token only when no API key is stored', () => {
+    const base = { agent: 'claude' as const, home: '/h', path: '/bin', tmpDir: '/t' };
+    const sub = buildAgentEnv({ ...base, secrets: { claude_code_oauth_token: 'oat' } });
+    expect(sub.env.CLAUDE_CODE_OAUTH_TOKEN).toBe('oat');
+    expect(sub.env.ANTHROPIC_API_KEY).toBeUndefined();
+    const both = buildAgentEnv({ ...base, secrets: { anthropic_api_key: 'k1', claude_code_oauth_token: 'oat' } });
+    expect(both.env.ANTHROPIC_API_KEY).toBe('k1');
+    expect(both.env.CLAUDE_CODE_OAUTH_TOKEN).toBeUndefined();
+    expect(both.used).toEqual(['k1']);
+    expect(() => buildAgentEnv({ ...base, secrets: {} })).toThrow(/anthropic_api_key, claude_code_oauth_token/);
+  });
 });
 
 describe('LineSplitter', () => {

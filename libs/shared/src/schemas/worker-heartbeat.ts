@@ -13,6 +13,8 @@ export const WorkerHeartbeat = z.object({
   currentRuns: z.array(z.string()),
   capacity: z.number().int().positive(),
   agents: z.array(AgentName),
+  /** What each agent's `--version` printed (first line); absent on workers older than the field. */
+  agentVersions: z.partialRecord(AgentName, z.string().max(200)).optional(),
   version: z.string(),
   host: z.string().optional(),
   pid: z.number().int().optional(),

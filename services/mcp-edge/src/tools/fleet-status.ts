@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { AgentName, TIER_NAMES, TierName, type WorkerHeartbeat } from '@outpost/shared';
+import { AgentName, REAL_CLI_UNTESTED, TIER_NAMES, TierName, type WorkerHeartbeat } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
 import { guarded, ok } from './results.js';
 
@@ -27,6 +27,15 @@ export const TierStatus = z.object({
 export const FleetStatusOutputShape = {
   tiers: z.array(TierStatus),
   agentsAvailable: z.array(AgentName).describe('Agents some live worker found and can run.'),
+  agents: z
+    .array(
+      z.object({
+        agent: AgentName,
+        versions: z.array(z.string()).describe('What the live workers\' CLIs report as their version (several during a rollout).'),
+        note: z.string().optional().describe('Set when the adapter was never tested against the real CLI, with why.'),
+      }),
+    )
+    .describe('Each available agent with its CLI version.'),
   usage: z.object({
     tier: TierName,
     activeRuns: z.object({ used: z.number().int(), limit: z.number().int() }),
@@ -56,8 +65,19 @@ export function registerFleetStatus(server: McpServer, deps: ToolDeps): void {
     () =>
       guarded(deps.logger, 'fleet_status', async () => {
         const perTier = await Promise.all(TIER_NAMES.map((tier) => tierStatus(deps, tier)));
-        const agents = new Set<AgentName>();
-        for (const { live } of perTier) for (const hb of live) for (const a of hb.agents) agents.add(a);
+        const versions = new Map<AgentName, Set<string>>();
+        for (const { live } of perTier)
+          for (const hb of live)
+            for (const a of hb.agents) {
+              const seen = versions.get(a) ?? new Set<string>();
+              seen.add(hb.agentVersions?.[a] ?? 'unknown');
+              versions.set(a, seen);
+            }
+        const agents = [...versions.keys()].sort();
+        const agentList = agents.map((agent) => {
+          const note = REAL_CLI_UNTESTED[agent];
+          return { agent, versions: [...(versions.get(agent) ?? [])].sort(), ...(note ? { note: `untested against the real CLI: ${note}` } : {}) };
+        });
         const usage = await ownUsage(deps);
         const tiers = perTier.map((t) => t.status);
         const text = [
@@ -67,11 +87,11 @@ export function registerFleetStatus(server: McpServer, deps: ToolDeps): void {
               `workers ${t.workers.running}/${t.workers.desired} running (${t.workers.busy} busy, ${t.workers.idle} idle)` +
               (t.oldestQueuedAgeSeconds !== null ? `; oldest queued ${Math.round(t.oldestQueuedAgeSeconds)}s` : ''),
           ),
-          `agents available: ${[...agents].sort().join(', ') || 'none (no live worker)'}`,
+          `agents available: ${agentList.map((a) => `${a.agent} (${a.versions.join(', ')}${a.note ? '; untested against the real CLI' : ''})`).join(', ') || 'none (no live worker)'}`,
           `your usage (${usage.tier}): ${usage.activeRuns.used}/${usage.activeRuns.limit} active, ` +
             `${usage.runsToday.used}/${usage.runsToday.limit ?? '∞'} today (resets ${usage.runsToday.resetsAt})`,
         ].join('\n');
-        return ok({ tiers, agentsAvailable: [...agents].sort(), usage }, text);
+        return ok({ tiers, agentsAvailable: agents, agents: agentList, usage }, text);
       }),
   );
 }

@@ -48,10 +48,11 @@ export function buildAgentEnv(input: {
       missing.push(b.secret);
       continue;
     }
+    if (req.mode === 'first' && used.length > 0) continue;
     for (const name of b.env) env[name] = value;
     used.push(value);
   }
   if (req.mode === 'all' && missing.length > 0) throw new MissingSecretError(input.agent, missing, false);
-  if (req.mode === 'any' && req.bindings.length > 0 && used.length === 0) throw new MissingSecretError(input.agent, missing, true);
+  if (req.mode !== 'all' && req.bindings.length > 0 && used.length === 0) throw new MissingSecretError(input.agent, missing, true);
   return { env, used };
 }
