@@ -80,7 +80,12 @@ export async function installAgentClis(o: InstallOptions): Promise<AgentInstallR
     await mkdir(tmp, { mode: 0o755 });
     const started = Date.now();
     logger.info({ agent, package: pin.package, version: pin.version }, 'installing agent CLI');
-    await npmInstall(o.npm ?? 'npm', tmp, `${pin.package}@${pin.version}`, agent, pin.installScripts);
+    try {
+      await npmInstall(o.npm ?? 'npm', tmp, `${pin.package}@${pin.version}`, agent, pin.installScripts);
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
     reports.push({ ...base, result: 'installed', bin, seconds: (Date.now() - started) / 1000 });
