@@ -16,5 +16,13 @@ export const LocalStackEnv = BaseEnv.extend({
   OUTPOST_EDGE_PORT: port(7400, 'Port of the MCP edge on 127.0.0.1'),
   OUTPOST_DYNAMODB_PORT: port(7401, 'Port of the local DynamoDB emulator (dynalite)'),
   OUTPOST_SQS_PORT: port(7402, 'Port of the local SQS and S3 emulator (fauxqs)'),
+  OUTPOST_AGENT_CACHE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Where `npm run agents -- install` (and the agent test suite) put the pinned agent CLIs, and where `npm start` finds them. ' +
+        'Default `/var/cache/outpost/agents` as root (agents run as another user), else `~/.cache/outpost/agents`.',
+    ),
 });
 export type LocalStackEnv = z.infer<typeof LocalStackEnv>;
