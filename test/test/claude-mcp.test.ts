@@ -5,13 +5,14 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT, startTestStack, type TestStack } from '@outpost/infra/local';
+import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { startEdge, type Edge } from '@outpost/mcp-edge';
 import { openStores } from '@outpost/shared';
+import { pinnedCli } from './helpers/pinned-cli.js';
 
 const run = promisify(execFile);
-// Installed as a devDependency of this package (see notes/local-stack.md): runs offline, no key needed.
-const CLAUDE = path.join(REPO_ROOT, 'node_modules/.bin/claude');
+// The pinned Claude Code (the worker image's version): runs offline, no key needed.
+let CLAUDE = '';
 
 describe('a real MCP client: Claude Code', () => {
   let home: string;
@@ -20,13 +21,14 @@ describe('a real MCP client: Claude Code', () => {
   let apiKey: string;
 
   beforeAll(async () => {
+    CLAUDE = await pinnedCli('claude');
     home = await mkdtemp(path.join(tmpdir(), 'outpost-claude-'));
     stack = await startTestStack({ home: path.join(home, 'outpost') });
     edge = await startEdge({ config: { ...stack.config, port: 0, host: '127.0.0.1' }, clients: stack.clients });
     const stores = openStores(stack.config, stack.clients);
     const tenant = await stores.tenants.createTenant({ name: 'claude-code', tier: 'pro' });
     apiKey = (await stores.tenants.createApiKey(tenant.tenantId, 'test')).apiKey;
-  });
+  }, 300_000);
   afterAll(async () => {
     await edge?.close(1_000);
     await stack?.stop();
