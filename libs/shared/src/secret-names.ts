@@ -41,7 +41,7 @@ export const AGENT_SECRETS: Record<AgentName, AgentSecretRequirement> = {
   },
   codex: { mode: 'all', bindings: [{ secret: 'openai_api_key', env: ['OPENAI_API_KEY', 'CODEX_API_KEY'] }] },
   gemini: { mode: 'all', bindings: [{ secret: 'gemini_api_key', env: ['GEMINI_API_KEY'] }] },
-  grok: { mode: 'all', bindings: [{ secret: 'xai_api_key', env: ['GROK_API_KEY', 'XAI_API_KEY'] }] },
+  grok: { mode: 'all', bindings: [{ secret: 'xai_api_key', env: ['GROK_API_KEY'] }] },
   aider: {
     mode: 'any',
     bindings: [
