@@ -10,7 +10,8 @@ export class ConfigError extends Error {
   }
 }
 
-const jsonObject = z.string().transform((text, ctx) => {
+/** An environment variable holding JSON, parsed (pipe it into the schema of what it holds). */
+export const JsonText = z.string().transform((text, ctx) => {
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -51,7 +52,7 @@ export const BaseEnv = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('Log level of the JSON logs.'),
-  OUTPOST_TIERS: jsonObject
+  OUTPOST_TIERS: JsonText
     .pipe(z.partialRecord(TierName, z.record(z.string(), z.unknown())))
     .optional()
     .describe('JSON overrides of the tier table, e.g. `{"free":{"runsPerDay":20}}`.'),

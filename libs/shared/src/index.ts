@@ -5,6 +5,7 @@ export {
   BaseEnv,
   checkBaseEnv,
   ConfigError,
+  JsonText,
   loadBaseConfig,
   parseEnv,
   toBaseConfig,

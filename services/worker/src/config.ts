@@ -5,6 +5,9 @@ import {
   AGENT_NAMES,
   BaseEnv,
   checkBaseEnv,
+  DEFAULT_PRICES,
+  JsonText,
+  PriceTable,
   parseEnv,
   PROVIDER_BASE_URL_ENV,
   PROVIDERS,
@@ -73,6 +76,13 @@ export const WorkerEnv = BaseEnv.extend({
   OUTPOST_OPENAI_BASE_URL: baseUrl('OpenAI API base URL, ending in `/v1`, for codex and aider. Default: the vendor\'s.'),
   OUTPOST_GEMINI_BASE_URL: baseUrl('Gemini API base URL for gemini and aider. Default: the vendor\'s.'),
   OUTPOST_XAI_BASE_URL: baseUrl('xAI API base URL, ending in `/v1`, for grok and aider. Default: the vendor\'s.'),
+  OUTPOST_MODEL_PRICES: JsonText
+    .pipe(PriceTable)
+    .optional()
+    .describe(
+      'JSON prices (USD per million tokens) by model-name prefix, over the built-in table, e.g. ' +
+        '`{"my-model":{"input":1,"output":4,"cacheRead":0.1}}`; `default` prices models no entry names. Budgets count cost at these prices.',
+    ),
   OUTPOST_GITHUB_API_URL: z
     .url()
     .default('https://api.github.com')
@@ -106,6 +116,8 @@ export interface WorkerConfig {
   agentBins: Record<AgentName, string>;
   /** Provider base URLs set for this deployment (no trailing slash); a missing one means the vendor's. */
   providerEndpoints: Partial<Record<Provider, string>>;
+  /** Model prices the gateway counts cost with (the built-in table under OUTPOST_MODEL_PRICES). */
+  prices: PriceTable;
   ecsAgentUri: string | undefined;
   /** GitHub REST API base (no trailing slash), for promote's pull requests. */
   githubApiUrl: string;
@@ -152,6 +164,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     liveLogMaxBytes: parsed.OUTPOST_LIVE_LOG_MAX_MB * 1024 * 1024,
     agentBins: bins,
     providerEndpoints,
+    prices: { ...DEFAULT_PRICES, ...parsed.OUTPOST_MODEL_PRICES },
     ecsAgentUri: parsed.ECS_AGENT_URI,
     githubApiUrl: parsed.OUTPOST_GITHUB_API_URL.replace(/\/+$/, ''),
     promoteAuthor: { name: parsed.OUTPOST_PROMOTE_AUTHOR_NAME, email: parsed.OUTPOST_PROMOTE_AUTHOR_EMAIL },
