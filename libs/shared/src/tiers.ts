@@ -23,10 +23,19 @@ export const TierLimits = z
     runsPerWorker: z.number().int().positive(),
     /** Run the tier's workers on Fargate Spot. */
     spot: z.boolean(),
+    /** A run's model budget in USD when dispatch gives no maxCostUsd. */
+    defaultMaxCostUsd: z.number().positive(),
+    /** The largest maxCostUsd a dispatch may ask for. */
+    maxCostUsdCeiling: z.number().positive(),
+    /** What one tenant's runs may spend on models per UTC month, in USD; null is unlimited. */
+    monthlySpendUsd: z.number().positive().nullable(),
   })
   .refine((t) => t.minWorkers <= t.maxWorkers, { message: 'minWorkers must be ≤ maxWorkers' })
   .refine((t) => t.defaultTimeoutSeconds <= t.maxTimeoutSeconds, {
     message: 'defaultTimeoutSeconds must be ≤ maxTimeoutSeconds',
+  })
+  .refine((t) => t.defaultMaxCostUsd <= t.maxCostUsdCeiling, {
+    message: 'defaultMaxCostUsd must be ≤ maxCostUsdCeiling',
   });
 export type TierLimits = z.infer<typeof TierLimits>;
 
@@ -45,6 +54,9 @@ export const DEFAULT_TIERS: TierTable = {
     maxWorkers: 2,
     runsPerWorker: 1,
     spot: true,
+    defaultMaxCostUsd: 1,
+    maxCostUsdCeiling: 2,
+    monthlySpendUsd: 10,
   },
   pro: {
     activeRunsPerTenant: 5,
@@ -56,6 +68,9 @@ export const DEFAULT_TIERS: TierTable = {
     maxWorkers: 10,
     runsPerWorker: 1,
     spot: false,
+    defaultMaxCostUsd: 5,
+    maxCostUsdCeiling: 50,
+    monthlySpendUsd: 500,
   },
   enterprise: {
     activeRunsPerTenant: 25,
@@ -67,6 +82,9 @@ export const DEFAULT_TIERS: TierTable = {
     maxWorkers: 50,
     runsPerWorker: 1,
     spot: false,
+    defaultMaxCostUsd: 20,
+    maxCostUsdCeiling: 500,
+    monthlySpendUsd: null,
   },
 };
 

@@ -52,6 +52,16 @@ describe('config', () => {
       expect(config.tiers.enterprise.minWorkers).toBe(0);
       expect(config.tiers.pro).toEqual(DEFAULT_TIERS.pro);
     });
+
+    it('budget fields override like the others; a null monthly spend is unlimited', () => {
+      const config = loadBaseConfig({
+        ...LOCAL,
+        OUTPOST_TIERS: '{"free":{"monthlySpendUsd":25.5,"defaultMaxCostUsd":0.5},"pro":{"maxCostUsdCeiling":80,"monthlySpendUsd":null}}',
+      });
+      expect(config.tiers.free).toEqual({ ...DEFAULT_TIERS.free, monthlySpendUsd: 25.5, defaultMaxCostUsd: 0.5 });
+      expect(config.tiers.pro).toMatchObject({ defaultMaxCostUsd: 5, maxCostUsdCeiling: 80, monthlySpendUsd: null });
+      expect(config.tiers.enterprise.monthlySpendUsd).toBeNull();
+    });
   });
 
   describe('errors name the variable and what is allowed', () => {
@@ -77,6 +87,10 @@ describe('config', () => {
       ['a wrong type', '{"pro":{"spot":"yes"}}', /pro\.spot/],
       ['min above max', '{"pro":{"minWorkers":20}}', /minWorkers must be ≤ maxWorkers/],
       ['an unknown field (a typo)', '{"free":{"runsPerDya":20}}', /runsPerDya/],
+      ['a zero run budget', '{"free":{"defaultMaxCostUsd":0}}', /free\.defaultMaxCostUsd/],
+      ['a negative monthly spend', '{"pro":{"monthlySpendUsd":-5}}', /pro\.monthlySpendUsd/],
+      ['a string ceiling', '{"pro":{"maxCostUsdCeiling":"50"}}', /pro\.maxCostUsdCeiling/],
+      ['a default run budget above the ceiling', '{"free":{"defaultMaxCostUsd":3}}', /defaultMaxCostUsd must be ≤ maxCostUsdCeiling/],
     ])('OUTPOST_TIERS with %s names the tier field', (_label, json, allowed) => {
       const err = configError(() => loadBaseConfig({ ...LOCAL, OUTPOST_TIERS: json }));
       expect(err.problems[0]?.variable).toBe('OUTPOST_TIERS');
@@ -109,6 +123,13 @@ describe('config', () => {
       expect(tiers.free).toMatchObject({ activeRunsPerTenant: 1, runsPerDay: 10, maxTimeoutSeconds: 600, retentionDays: 7, minWorkers: 0, maxWorkers: 2, spot: true });
       expect(tiers.pro).toMatchObject({ activeRunsPerTenant: 5, runsPerDay: 500, maxTimeoutSeconds: 3600, retentionDays: 30, minWorkers: 0, maxWorkers: 10 });
       expect(tiers.enterprise).toMatchObject({ activeRunsPerTenant: 25, runsPerDay: null, maxTimeoutSeconds: 6 * 3600, retentionDays: 90, minWorkers: 1, maxWorkers: 50 });
+    });
+
+    it('gives each tier a default run budget, a ceiling for it and a monthly spend limit (enterprise: none)', () => {
+      const tiers = resolveTiers();
+      expect(tiers.free).toMatchObject({ defaultMaxCostUsd: 1, maxCostUsdCeiling: 2, monthlySpendUsd: 10 });
+      expect(tiers.pro).toMatchObject({ defaultMaxCostUsd: 5, maxCostUsdCeiling: 50, monthlySpendUsd: 500 });
+      expect(tiers.enterprise).toMatchObject({ defaultMaxCostUsd: 20, maxCostUsdCeiling: 500, monthlySpendUsd: null });
     });
   });
 });
