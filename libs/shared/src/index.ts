@@ -74,6 +74,7 @@ export {
   RunError,
   RunErrorCode,
   RunRecord,
+  RunSpendView,
   RunStatus,
   RunSummary,
   Tags,

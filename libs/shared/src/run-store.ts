@@ -21,6 +21,7 @@ import {
   type RunError,
   type RunStatus,
   type RunSummary,
+  RunSpendView,
   type Tags,
   TerminalStatus,
 } from './schemas/run.js';
@@ -39,6 +40,8 @@ export interface NewRun {
   taskBytes: number;
   tags?: Tags;
   timeoutSeconds: number;
+  /** The run's model budget in USD; dispatch always resolves one (the tier's default at least). */
+  maxCostUsd?: number;
   maxAttempts: number;
   idempotencyKey?: string;
 }
@@ -58,6 +61,8 @@ export interface FinishInput {
   summary?: RunSummary;
   artifacts?: ArtifactRef[];
   logTail?: string;
+  /** The run's final model spend. */
+  spend?: RunSpendView;
   retentionDays: number;
 }
 
@@ -240,9 +245,12 @@ export class RunStore {
     logTail?: string;
     logChunks?: number;
     baseCommit?: string;
+    /** Spend so far, so get_run shows it while the run lasts. */
+    spend?: RunSpendView;
   }): Promise<RunRecord> {
     const sets: string[] = [];
     const values: Values = {};
+    if (input.spend !== undefined) (sets.push('spend = :spend'), (values[':spend'] = RunSpendView.parse(input.spend)));
     if (input.logTail !== undefined) (sets.push('logTail = :logTail'), (values[':logTail'] = input.logTail));
     if (input.logChunks !== undefined) (sets.push('logChunks = :logChunks'), (values[':logChunks'] = input.logChunks));
     if (input.baseCommit !== undefined) (sets.push('baseCommit = :baseCommit'), (values[':baseCommit'] = input.baseCommit));
@@ -273,6 +281,7 @@ export class RunStore {
       ['summary', input.summary],
       ['artifacts', input.artifacts],
       ['logTail', input.logTail],
+      ['spend', input.spend === undefined ? undefined : RunSpendView.parse(input.spend)],
     ];
     const names: Record<string, string> = { '#status': 'status', '#tenantStatus': 'tenantStatus' };
     for (const [name, value] of optional) {

@@ -263,6 +263,43 @@ describe('RunStore', () => {
       expect(progressed).toMatchObject({ logTail: 'abc', logChunks: 3, baseCommit: 'deadbeef', status: 'running' });
     });
 
+    it('create keeps the run\'s budget; an item written before budgets existed still parses', async () => {
+      const tenantId = testTenant();
+      const run = await createRun(runs, tenantId, { maxCostUsd: 2.5 });
+      expect((await runs.require(tenantId, run.runId)).maxCostUsd).toBe(2.5);
+      const old = await createRun(runs, tenantId);
+      const got = await runs.require(tenantId, old.runId);
+      expect(got).not.toHaveProperty('maxCostUsd');
+      expect(got).not.toHaveProperty('spend');
+    });
+
+    it('recordProgress writes live spend, finish the final spend and a budget_exceeded error', async () => {
+      const tenantId = testTenant();
+      const { run, leaseToken } = await leased(tenantId, { maxCostUsd: 0.05 });
+      const live = { costUsd: 0.012, calls: 2, inputTokens: 1200, outputTokens: 300, cacheReadTokens: 0, cacheWriteTokens: 50 };
+      const progressed = await runs.recordProgress({ tenantId, runId: run.runId, leaseToken, spend: live });
+      expect(progressed.spend).toEqual(live);
+      expect(progressed.logTail).toBeUndefined();
+      const after = await runs.recordProgress({ tenantId, runId: run.runId, leaseToken, logTail: 'x' });
+      expect(after.spend).toEqual(live); // a write without spend leaves it alone
+      const final = { ...live, costUsd: 0.0513, calls: 5 };
+      const done = await runs.finish({
+        ...finishInput(run, leaseToken, 'failed'),
+        error: { code: 'budget_exceeded', message: 'the run\'s budget of $0.05 is reached: $0.0513 spent' },
+        spend: final,
+      });
+      expect(done).toMatchObject({ status: 'failed', maxCostUsd: 0.05, spend: final, error: { code: 'budget_exceeded' } });
+      expect(await runs.require(tenantId, run.runId)).toEqual(done);
+    });
+
+    it('refuses a negative spend', async () => {
+      const tenantId = testTenant();
+      const { run, leaseToken } = await leased(tenantId);
+      const bad = { costUsd: -1, calls: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+      await expect(runs.recordProgress({ tenantId, runId: run.runId, leaseToken, spend: bad })).rejects.toThrow(/costUsd/);
+      expect((await runs.require(tenantId, run.runId)).spend).toBeUndefined();
+    });
+
     it('setPromotion writes on a succeeded run and honours expectStatus', async () => {
       const tenantId = testTenant();
       const { run, leaseToken } = await leased(tenantId);
@@ -336,7 +373,7 @@ describe('RunStore', () => {
   });
 
   describe('fencing', () => {
-    it.each(['renewLease', 'recordProgress', 'finish', 'release'])('%s with a stale token after a takeover → LeaseLostError, item unchanged', async (method) => {
+    it.each(['renewLease', 'recordProgress', 'recordProgress (spend)', 'finish', 'release'])('%s with a stale token after a takeover → LeaseLostError, item unchanged', async (method) => {
       const tenantId = testTenant();
       const { run, leaseToken: stale } = await leased(tenantId);
       clock.advance(LEASE_MS + 1);
@@ -346,6 +383,8 @@ describe('RunStore', () => {
       const calls: Record<string, () => Promise<unknown>> = {
         renewLease: () => runs.renewLease({ tenantId, runId, leaseToken: stale, leaseMs: LEASE_MS }),
         recordProgress: () => runs.recordProgress({ tenantId, runId, leaseToken: stale, logTail: 'stale' }),
+        'recordProgress (spend)': () =>
+          runs.recordProgress({ tenantId, runId, leaseToken: stale, spend: { costUsd: 9, calls: 1, inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 } }),
         finish: () => runs.finish(finishInput(run, stale, 'succeeded')),
         release: () => runs.release({ tenantId, runId, tier, leaseToken: stale, countAttempt: false }),
       };

@@ -34,6 +34,8 @@ export const RunErrorCode = z.enum([
   'missing_secret',
   'invalid_job',
   'internal',
+  // the model gateway refused further calls: the run's maxCostUsd or the tenant's monthly limit was reached
+  'budget_exceeded',
   // promote
   'branch_exists',
   'patch_conflict',
@@ -53,6 +55,17 @@ export const Usage = z.object({
   costUsd: z.number().nonnegative().optional(),
 });
 export type Usage = z.infer<typeof Usage>;
+
+/** What a run spent on models through the worker's gateway (its own count, not the CLI's). */
+export const RunSpendView = z.object({
+  costUsd: z.number().nonnegative(),
+  calls: z.number().nonnegative(),
+  inputTokens: z.number().nonnegative(),
+  outputTokens: z.number().nonnegative(),
+  cacheReadTokens: z.number().nonnegative(),
+  cacheWriteTokens: z.number().nonnegative(),
+});
+export type RunSpendView = z.infer<typeof RunSpendView>;
 
 export const RunSummary = z.object({
   durationMs: z.number().int().nonnegative(),
@@ -115,6 +128,10 @@ export const RunRecord = z.object({
   /** Tag pairs as `k=v` strings: what `list_runs` filters on. */
   tagPairs: z.array(z.string()).optional(),
   timeoutSeconds: z.number().int().positive(),
+  /** The run's model budget in USD, resolved at dispatch (absent on runs from before budgets). */
+  maxCostUsd: z.number().positive().optional(),
+  /** Model spend so far while running (the worker writes it with its progress), final once ended. */
+  spend: RunSpendView.optional(),
   status: RunStatus,
   attempt: z.number().int().nonnegative(),
   maxAttempts: z.number().int().positive(),
