@@ -95,7 +95,7 @@ export {
   TierTable,
   type TierOverrides,
 } from './tiers.js';
-export { QuotaExceededError, UsageStore, type UsageStoreOptions } from './usage-store.js';
+export { monthResetsAt, QuotaExceededError, SpendLimitReachedError, UsageStore, type MonthlySpend, type UsageStoreOptions } from './usage-store.js';
 export { FleetState, WorkerRegistry, type WorkerRegistryOptions } from './worker-registry.js';
 export { openStores, type Stores } from './stores.js';
 export { IdempotencyStore, type IdempotencyClaim, type IdempotencyStoreOptions } from './idempotency-store.js';

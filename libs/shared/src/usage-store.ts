@@ -22,6 +22,35 @@ export class QuotaExceededError extends Error {
   }
 }
 
+/** Refusal at dispatch: the tenant's runs have spent its tier's monthly limit. */
+export class SpendLimitReachedError extends Error {
+  override readonly name = 'SpendLimitReachedError';
+  constructor(
+    readonly limitUsd: number,
+    readonly spentUsd: number,
+    /** The first of the next UTC month. */
+    readonly resetsAt: string,
+    options?: ErrorOptions,
+  ) {
+    super(`monthly spend limit reached: $${spentUsd.toFixed(2)} of $${limitUsd.toFixed(2)} spent this month; resets at ${resetsAt}`, options);
+  }
+}
+
+/** A tenant's monthly spend as the worker's model gateway reads and adds to it. */
+export interface MonthlySpend {
+  /** Spent this month and the limit; limit null means none. */
+  current(): Promise<{ spentUsd: number; limitUsd: number | null }>;
+  add(costUsd: number): Promise<void>;
+}
+
+/** When this UTC month's spend counter stops counting: the first of the next month, 00:00Z. */
+export function monthResetsAt(now: Date): string {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
+}
+
+/** Spend is counted in integer micro-dollars: adding floats call by call would drift. */
+const MICRO = 1_000_000;
+
 export interface UsageStoreOptions {
   tableName: string;
   doc: DynamoDBDocumentClient;
@@ -34,7 +63,8 @@ const ACTIVE = 'active';
 /**
  * Per-tenant admission counters: active runs (incremented at dispatch, decremented when a run
  * ends, corrected by the dispatcher) and runs per UTC day. Each change is one conditional update,
- * so concurrent dispatches cannot overshoot a limit.
+ * so concurrent dispatches cannot overshoot a limit. Also each tenant's model spend per UTC month
+ * (added by the workers' model gateways, checked by them and at dispatch).
  */
 export class UsageStore {
   private readonly opts: Required<UsageStoreOptions>;
@@ -133,6 +163,48 @@ export class UsageStore {
     return this.get(tenantId, `day#${this.opts.clock.now().toISOString().slice(0, 10)}`);
   }
 
+  /** What the tenant's runs spent on models this UTC month, in USD. */
+  async monthlySpend(tenantId: string): Promise<number> {
+    return (await this.get(tenantId, spendCounter(this.opts.clock.now()))) / MICRO;
+  }
+
+  /**
+   * Adds a model call's cost to this month's counter: one atomic ADD, so concurrent runs of a
+   * tenant never lose each other's spend. Costs under half a micro-dollar round away.
+   */
+  async addSpend(tenantId: string, costUsd: number): Promise<void> {
+    if (!Number.isFinite(costUsd) || costUsd < 0) throw new RangeError(`costUsd must be a finite number ≥ 0; got ${costUsd}`);
+    const micro = Math.round(costUsd * MICRO);
+    if (micro === 0) return;
+    const now = this.opts.clock.now();
+    // Kept about 13 months past the month's end, so a year of monthly totals can still be read.
+    const expiresAt = Math.floor(Date.parse(monthResetsAt(now)) / 1000) + 400 * 86_400;
+    await this.opts.doc.send(
+      new UpdateCommand({
+        TableName: this.opts.tableName,
+        Key: { tenantId, counter: spendCounter(now) },
+        UpdateExpression: 'SET expiresAt = :exp ADD #count :n',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: { ':n': micro, ':exp': expiresAt },
+      }),
+    );
+  }
+
+  /** Throws SpendLimitReachedError once this month's spend has reached `limitUsd` (null: never); else returns the spend. */
+  async checkMonthlySpend(tenantId: string, limitUsd: number | null): Promise<number> {
+    const spentUsd = await this.monthlySpend(tenantId);
+    if (limitUsd !== null && spentUsd >= limitUsd) throw new SpendLimitReachedError(limitUsd, spentUsd, monthResetsAt(this.opts.clock.now()));
+    return spentUsd;
+  }
+
+  /** The tenant's monthly spend against `limitUsd`, as the model gateway takes it. */
+  monthlySpendFor(tenantId: string, limitUsd: number | null): MonthlySpend {
+    return {
+      current: async () => ({ spentUsd: await this.monthlySpend(tenantId), limitUsd }),
+      add: (costUsd) => this.addSpend(tenantId, costUsd),
+    };
+  }
+
   /** Overwrites the active counter (the dispatcher's correction from the run table). */
   async setActive(tenantId: string, count: number): Promise<void> {
     await this.opts.doc.send(new PutCommand({ TableName: this.opts.tableName, Item: { tenantId, counter: ACTIVE, count } }));
@@ -180,4 +252,9 @@ export class UsageStore {
       throw err;
     }
   }
+}
+
+/** One counter item per tenant and UTC month, keyed like the day counters. */
+function spendCounter(now: Date): string {
+  return `spend#${now.toISOString().slice(0, 7)}`;
 }

@@ -3,7 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ManualClock } from '../src/clock.js';
 import { resourceNames } from '../src/resources.js';
 import { openStores, type Stores } from '../src/stores.js';
-import { QuotaExceededError, UsageStore } from '../src/usage-store.js';
+import { monthResetsAt, QuotaExceededError, SpendLimitReachedError, UsageStore } from '../src/usage-store.js';
 import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
 import { createRun, testTenant } from './helpers/runs.js';
 
@@ -118,6 +118,80 @@ describe('UsageStore', () => {
       expect(await usage.getDaily(tenantId)).toBe(1);
       await usage.releaseDaily(tenantId, 5);
       expect(await usage.getDaily(tenantId)).toBeGreaterThanOrEqual(0);
+    });
+  });
+
+  describe('monthly spend', () => {
+    // Its own clock: the spend tests move time across a month boundary.
+    let spendClock: ManualClock;
+    let spend: UsageStore;
+    beforeAll(() => {
+      spendClock = new ManualClock(Date.UTC(2026, 2, 31, 23, 30));
+      spend = new UsageStore({ tableName: resourceNames(db.prefix).tables.usage, doc: db.clients.doc, clock: spendClock });
+    });
+
+    it('counts every one of 40 concurrent addSpend calls, with no float drift', async () => {
+      const tenantId = testTenant();
+      await Promise.all(Array.from({ length: 40 }, () => spend.addSpend(tenantId, 0.1)));
+      expect(await spend.monthlySpend(tenantId)).toBe(4); // 40 × 0.1 summed as floats is 4.000000000000001
+      await spend.addSpend(tenantId, 0.0000004); // under half a micro-dollar: rounds away
+      await spend.addSpend(tenantId, 0.000123456);
+      expect(await spend.monthlySpend(tenantId)).toBe(4.000123);
+    });
+
+    it('keeps one counter item per tenant and UTC month, in integer micro-dollars, with a TTL', async () => {
+      const tenantId = testTenant();
+      await spend.addSpend(tenantId, 1.25);
+      const out = await db.clients.doc.send(new GetCommand({ TableName: resourceNames(db.prefix).tables.usage, Key: { tenantId, counter: 'spend#2026-03' } }));
+      expect(out.Item).toMatchObject({ count: 1_250_000 });
+      expect(out.Item?.expiresAt).toBeGreaterThan(Date.UTC(2026, 3, 1) / 1000);
+    });
+
+    it('starts from zero in a new month (injected clock), and the old month keeps its total', async () => {
+      const tenantId = testTenant();
+      await spend.addSpend(tenantId, 3);
+      spendClock.advance(60 * 60 * 1000); // 2026-04-01T00:30Z
+      expect(await spend.monthlySpend(tenantId)).toBe(0);
+      await spend.addSpend(tenantId, 0.5);
+      expect(await spend.monthlySpend(tenantId)).toBe(0.5);
+      spendClock.advance(-60 * 60 * 1000);
+      expect(await spend.monthlySpend(tenantId)).toBe(3);
+    });
+
+    it('a tenant never spent anything: 0; zero cost writes nothing; a negative or NaN cost is refused', async () => {
+      const tenantId = testTenant();
+      expect(await spend.monthlySpend(tenantId)).toBe(0);
+      await spend.addSpend(tenantId, 0);
+      const out = await db.clients.doc.send(new GetCommand({ TableName: resourceNames(db.prefix).tables.usage, Key: { tenantId, counter: 'spend#2026-03' } }));
+      expect(out.Item).toBeUndefined();
+      await expect(spend.addSpend(tenantId, -1)).rejects.toThrow(RangeError);
+      await expect(spend.addSpend(tenantId, Number.NaN)).rejects.toThrow(RangeError);
+    });
+
+    it('monthlySpendFor gives the gateway current() and add() over the same counter', async () => {
+      const tenantId = testTenant();
+      const monthly = spend.monthlySpendFor(tenantId, 10);
+      expect(await monthly.current()).toEqual({ spentUsd: 0, limitUsd: 10 });
+      await Promise.all([monthly.add(0.75), spend.monthlySpendFor(tenantId, 10).add(0.25)]);
+      expect(await monthly.current()).toEqual({ spentUsd: 1, limitUsd: 10 });
+      expect(await spend.monthlySpendFor(tenantId, null).current()).toEqual({ spentUsd: 1, limitUsd: null });
+    });
+
+    it('checkMonthlySpend refuses once the limit is reached, with spent, limit and the first of next month', async () => {
+      const tenantId = testTenant();
+      await spend.addSpend(tenantId, 9.99);
+      await expect(spend.checkMonthlySpend(tenantId, 10)).resolves.toBe(9.99);
+      await spend.addSpend(tenantId, 0.01);
+      const err = await spend.checkMonthlySpend(tenantId, 10).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SpendLimitReachedError);
+      expect(err).toMatchObject({ name: 'SpendLimitReachedError', spentUsd: 10, limitUsd: 10, resetsAt: '2026-04-01T00:00:00.000Z' });
+      expect((err as Error).message).toMatch(/\$10\.00 of \$10\.00/);
+      await expect(spend.checkMonthlySpend(tenantId, null)).resolves.toBe(10);
+    });
+
+    it('monthResetsAt is the first of the next UTC month, December included', () => {
+      expect(monthResetsAt(new Date(Date.UTC(2026, 2, 10, 12)))).toBe('2026-04-01T00:00:00.000Z');
+      expect(monthResetsAt(new Date(Date.UTC(2026, 11, 31, 23, 59)))).toBe('2027-01-01T00:00:00.000Z');
     });
   });
 

@@ -27,7 +27,7 @@ export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
 /** Per-tenant counters used for admission (active runs, runs per UTC day). */
 export const UsageCounter = z.object({
   tenantId: z.string(),
-  /** `active` or `day#YYYY-MM-DD`. */
+  /** `active`, `day#YYYY-MM-DD`, or `spend#YYYY-MM` (count in micro-dollars). */
   counter: z.string(),
   count: z.number().int(),
   expiresAt: z.number().int().optional(),
