@@ -2,8 +2,9 @@
 import { ConfigError, createLogger, parseEnv } from '@outpost/shared';
 import { LocalStackEnv } from './config.js';
 import { PortInUseError } from './emulators.js';
-import { launchLocalStack } from './launcher.js';
+import { launchLocalStack, REPO_ROOT } from './launcher.js';
 import { localJsonPath } from './bootstrap.js';
+import { connectCommands } from './banner.js';
 
 // `npm start`: the whole fleet on this machine, no AWS account.
 async function main(): Promise<void> {
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const { local } = stack;
+  const connect = connectCommands({ local, home: stack.home, root: REPO_ROOT });
   const lines = [
     '',
     'Outpost is running locally.',
@@ -37,8 +39,10 @@ async function main(): Promise<void> {
     `  Tenant:    ${local.tenantId}`,
     `  Saved to:  ${localJsonPath(stack.home)} (mode 0600)`,
     '',
-    'Connect Claude Code:',
-    `  claude mcp add --transport http outpost ${local.mcpUrl} --header "Authorization: Bearer ${local.apiKey}"`,
+    'Connect Claude Code over HTTP:',
+    `  ${connect.http}`,
+    'or over stdio (from any directory; the stack must be running):',
+    `  ${connect.stdio}`,
     '',
     ...stack.skipped.map((s) => `  skipped: ${s} is not built yet`),
     `Agent CLIs from the cache: ${stack.agentsFromCache.join(', ') || 'none'} (npm run agents -- install adds the pinned ones).`,
