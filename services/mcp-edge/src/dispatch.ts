@@ -7,6 +7,7 @@ import {
   runLogger,
   sendJob,
   sha256Hex,
+  SpendLimitReachedError,
   type AgentName,
   type IdempotencyRecord,
   type RunRecord,
@@ -32,6 +33,7 @@ export interface DispatchInput {
   ref?: string | undefined;
   model?: string | undefined;
   timeoutSeconds?: number | undefined;
+  maxCostUsd?: number | undefined;
   idempotencyKey?: string | undefined;
   tags?: Tags | undefined;
 }
@@ -86,6 +88,7 @@ interface Plan {
   ref?: string | undefined;
   model?: string | undefined;
   timeoutSeconds: number;
+  maxCostUsd: number;
   idempotencyKey?: string | undefined;
   tags?: Tags | undefined;
   requestHash: string;
@@ -111,6 +114,14 @@ function validate(deps: ToolDeps, input: DispatchInput): Plan {
       `timeoutSeconds ${timeoutSeconds} is over your tier's (${tier}) maximum of ${limits.maxTimeoutSeconds}; pass ${limits.maxTimeoutSeconds} or less`,
     );
   }
+  const maxCostUsd = input.maxCostUsd ?? Math.min(limits.defaultMaxCostUsd, limits.maxCostUsdCeiling);
+  if (!(maxCostUsd > 0)) throw new ToolRefusal(`maxCostUsd ${maxCostUsd} must be above 0 (USD a run may spend on models)`);
+  if (maxCostUsd > limits.maxCostUsdCeiling) {
+    throw new ToolRefusal(
+      `maxCostUsd ${maxCostUsd} is over the ceiling of $${limits.maxCostUsdCeiling} for your tier (${tier}); pass ${limits.maxCostUsdCeiling} or less, ` +
+        `or leave it out for the default of $${limits.defaultMaxCostUsd}`,
+    );
+  }
   if (input.tags && Object.keys(input.tags).length > 10) {
     throw new ToolRefusal(`tags has ${Object.keys(input.tags).length} entries; at most 10 are allowed`);
   }
@@ -119,7 +130,7 @@ function validate(deps: ToolDeps, input: DispatchInput): Plan {
   }
   const sortedTags = input.tags ? Object.fromEntries(Object.entries(input.tags).sort(([a], [b]) => (a < b ? -1 : 1))) : undefined;
   const requestHash = sha256Hex(
-    JSON.stringify({ agents, task: input.task, repo: repo.repo, ref: input.ref, model: input.model, timeoutSeconds, tags: sortedTags }),
+    JSON.stringify({ agents, task: input.task, repo: repo.repo, ref: input.ref, model: input.model, timeoutSeconds, maxCostUsd, tags: sortedTags }),
   );
   return {
     agents,
@@ -128,6 +139,7 @@ function validate(deps: ToolDeps, input: DispatchInput): Plan {
     ref: input.ref,
     model: input.model,
     timeoutSeconds,
+    maxCostUsd,
     idempotencyKey: input.idempotencyKey,
     tags: input.tags,
     requestHash,
@@ -141,18 +153,21 @@ async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], clai
   const giveBackKey = async () => {
     if (claimed) await deps.idempotency.release(claimed);
   };
-  // Both counters at once (one round trip instead of two); whichever was taken is given back
-  // if the other refuses, so a refusal leaves the counts as they were.
-  const [active, daily] = await Promise.allSettled([
+  // Both counters and the month's spend at once (one round trip instead of three); whichever
+  // counter was taken is given back if anything refuses, so a refusal leaves the counts as they were.
+  const [spend, active, daily] = await Promise.allSettled([
+    deps.stores.usage.checkMonthlySpend(tenantId, limits.monthlySpendUsd),
     deps.stores.usage.acquireActive(tenantId, n, limits.activeRunsPerTenant),
     deps.stores.usage.acquireDaily(tenantId, n, limits.runsPerDay),
   ]);
-  if (active.status === 'rejected' || daily.status === 'rejected') {
+  const refused = [spend, active, daily].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (refused) {
     if (active.status === 'fulfilled') await deps.stores.usage.releaseActive(tenantId, n);
     if (daily.status === 'fulfilled') await deps.stores.usage.releaseDaily(tenantId, n);
     await giveBackKey();
-    // The active limit is the one a caller can act on soonest, so it is reported first.
-    throw quotaRefusal(active.status === 'rejected' ? active.reason : (daily as PromiseRejectedResult).reason, tier);
+    // A spent month is reported first (no waiting for a slot helps before it resets), then the
+    // active limit, the one a caller can act on soonest.
+    throw quotaRefusal(refused.reason, tier);
   }
 
   const created: RunRecord[] = [];
@@ -176,6 +191,7 @@ async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], clai
           repo: plan.repo,
           taskBytes,
           timeoutSeconds: plan.timeoutSeconds,
+          maxCostUsd: plan.maxCostUsd,
           maxAttempts: deps.config.maxAttempts,
           ...(taskKey ? { taskKey } : { task: plan.task }),
           ...(plan.model ? { model: plan.model } : {}),
@@ -227,6 +243,12 @@ function toDispatched(run: RunRecord): DispatchedRun {
 }
 
 function quotaRefusal(err: unknown, tier: TierName): unknown {
+  if (err instanceof SpendLimitReachedError) {
+    return new ToolRefusal(
+      `${err.message}. Limit monthlySpendUsd = ${err.limitUsd} for tier ${tier}; spent $${err.spentUsd.toFixed(2)} this month; ` +
+        `dispatch again after ${err.resetsAt}, or ask for a higher tier.`,
+    );
+  }
   if (!(err instanceof QuotaExceededError)) return err;
   const resets =
     err.resetsAt === null ? 'a slot frees when one of your queued or running runs ends (or is cancelled)' : `the count resets at ${err.resetsAt}`;

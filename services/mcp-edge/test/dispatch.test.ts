@@ -157,6 +157,70 @@ describe('dispatch', () => {
     });
   });
 
+  describe('budgets', () => {
+    /** The first of next month, 00:00 UTC, as the refusal names it. */
+    const nextMonth = () => {
+      const now = new Date();
+      return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
+    };
+
+    it('stores the tier\'s default maxCostUsd when none is given, and the given one otherwise (each fan-out run)', async () => {
+      // Its own tenant: the suite's shared one is near its active-run limit.
+      const t = await h.tenant('enterprise');
+      const c = await h.client(t.apiKey);
+      const out = await callOk<Dispatched>(c, 'dispatch', { agent: 'shell', task: 'x', repo: REPO });
+      expect((await h.stores.runs.get(t.tenantId, out.runs[0]!.runId))?.maxCostUsd).toBe(20);
+      const fan = await callOk<Dispatched>(c, 'dispatch', { agents: ['shell', 'claude'], task: 'x', repo: REPO, maxCostUsd: 3.5 });
+      for (const r of fan.runs) expect((await h.stores.runs.get(t.tenantId, r.runId))?.maxCostUsd).toBe(3.5);
+      const atCeiling = await callOk<Dispatched>(c, 'dispatch', { agent: 'shell', task: 'x', repo: REPO, maxCostUsd: 500 });
+      expect((await h.stores.runs.get(t.tenantId, atCeiling.runs[0]!.runId))?.maxCostUsd).toBe(500);
+    });
+
+    it.each([
+      ['enterprise', 500.01, /maxCostUsd 500\.01 is over the ceiling of \$500 for your tier \(enterprise\); pass 500 or less/],
+      ['free', 2.5, /maxCostUsd 2\.5 is over the ceiling of \$2 for your tier \(free\); pass 2 or less/],
+    ] as const)('refuses a maxCostUsd over the %s ceiling, naming the ceiling and the tier, and takes nothing', async (tier, maxCostUsd, message) => {
+      const t = tier === 'enterprise' ? ent : await h.tenant(tier);
+      const c = tier === 'enterprise' ? client : await h.client(t.apiKey);
+      const [active, daily, depth] = [await h.stores.usage.getActive(t.tenantId), await h.stores.usage.getDaily(t.tenantId), await queueDepth(tier)];
+      const text = await callError(c, 'dispatch', { agent: 'shell', task: 'x', repo: REPO, maxCostUsd });
+      expect(text).toMatch(message);
+      expect(await h.stores.usage.getActive(t.tenantId)).toBe(active);
+      expect(await h.stores.usage.getDaily(t.tenantId)).toBe(daily);
+      expect(await queueDepth(tier)).toBe(depth);
+    });
+
+    it.each([0, -1])('refuses maxCostUsd %d (it must be above 0)', async (maxCostUsd) => {
+      expect(await callError(client, 'dispatch', { agent: 'shell', task: 'x', repo: REPO, maxCostUsd })).toMatch(/maxCostUsd/);
+    });
+
+    it('refuses once the month\'s spend reached the tier\'s limit, saying spent, limit and reset, and gives back what it took', async () => {
+      const free = await h.tenant('free');
+      const c = await h.client(free.apiKey);
+      await h.stores.usage.addSpend(free.tenantId, 9.99);
+      const ok = await callOk<Dispatched>(c, 'dispatch', { agent: 'shell', task: 'under the limit', repo: REPO });
+      await callOk(c, 'cancel_run', { runId: ok.runs[0]!.runId });
+      await h.stores.usage.addSpend(free.tenantId, 0.01);
+      const depth = await queueDepth('free');
+      const text = await callError(c, 'dispatch', { agent: 'shell', task: 'over', repo: REPO, idempotencyKey: 'spend-1' });
+      expect(text).toMatch(/monthly spend limit reached: \$10\.00 of \$10\.00 spent this month/);
+      expect(text).toMatch(/monthlySpendUsd = 10 for tier free/);
+      expect(text).toContain(`resets at ${nextMonth()}`);
+      expect(text).not.toMatch(/\n\s+at /);
+      expect(await h.stores.usage.getActive(free.tenantId)).toBe(0);
+      expect(await h.stores.usage.getDaily(free.tenantId)).toBe(1);
+      expect(await queueDepth('free')).toBe(depth);
+      // The refusal gave its idempotency key back: the same request is judged afresh.
+      expect(await callError(c, 'dispatch', { agent: 'shell', task: 'over', repo: REPO, idempotencyKey: 'spend-1' })).toMatch(/monthly spend limit/);
+    });
+
+    it('an unlimited monthly spend (enterprise) never refuses', async () => {
+      const t = await h.tenant('enterprise');
+      await h.stores.usage.addSpend(t.tenantId, 1_000_000);
+      await callOk(await h.client(t.apiKey), 'dispatch', { agent: 'shell', task: 'x', repo: REPO });
+    });
+  });
+
   describe('idempotency', () => {
     it('10 concurrent identical dispatches make one set of runs and one message per run', async () => {
       const tenant = await h.tenant('enterprise');

@@ -26,6 +26,11 @@ export const DispatchInputShape = {
   ref: z.string().min(1).max(255).optional().describe('Branch, tag or commit to start from. Default: the repository default branch.'),
   model: z.string().min(1).max(100).optional().describe('Model for the agent, if it should not use its default.'),
   timeoutSeconds: z.number().int().positive().optional().describe("Stop the agent after this long. Default and maximum depend on the tenant's tier."),
+  maxCostUsd: z
+    .number()
+    .positive('maxCostUsd must be above 0')
+    .optional()
+    .describe("The most a run may spend on model calls, in USD; the model gateway stops its calls there and the run fails with budget_exceeded. Default and ceiling depend on the tenant's tier (fleet_status shows this month's spend)."),
   idempotencyKey: z
     .string()
     .min(1)
