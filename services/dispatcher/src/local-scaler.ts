@@ -197,8 +197,13 @@ export class LocalScaler implements Scaler {
 
   private async terminate(child: Child, timeoutMs: number): Promise<void> {
     if (child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-    child.stopping = true;
-    child.proc.kill('SIGTERM');
+    // One SIGTERM per worker: a worker scaled in is already draining, and a repeat says nothing
+    // new (the escalation is the SIGKILL below). A stack stop's process-group signal may have
+    // reached it too; the worker takes every repeat as the same request.
+    if (!child.stopping) {
+      child.stopping = true;
+      child.proc.kill('SIGTERM');
+    }
     const timer = setTimeout(() => {
       this.logger.warn({ tier: child.tier, workerId: child.workerId }, 'worker did not stop in time; killing it');
       child.proc.kill('SIGKILL');

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -60,5 +60,30 @@ describe('LocalScaler (stand-in workers)', () => {
     const pids = [...scaler.workerIds('pro'), ...scaler.workerIds('free')].map((id) => scaler.pidOf(id)!);
     await scaler.stop();
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
+
+describe('LocalScaler stop() during a scale-in drain', () => {
+  let h: Harness;
+  afterAll(async () => h?.close());
+
+  it('signals a worker it already asked to stop no second time, and still waits for it', async () => {
+    h = await openHarness();
+    const scaler = new LocalScaler({
+      workers: h.stores.workers,
+      entry: STAND_IN,
+      env: { ...(process.env as Record<string, string>), ...h.stack.env, STAND_IN_DRAIN_MS: '1000' },
+      stopTimeoutMs: 20_000,
+      output: 'ignore',
+    });
+    await scaler.apply('free', 1);
+    const [id] = scaler.workerIds('free');
+    await until(async () => (await h.stores.workers.listLive('free')).some((hb) => hb.workerId === id && hb.state === 'idle'), { what: 'idle heartbeat' });
+    const pid = scaler.pidOf(id!)!;
+    await scaler.apply('free', 0); // scale-in: SIGTERM, and the stand-in drains for a second
+    expect(scaler.workerIds('free')).toEqual([]);
+    await scaler.stop(); // the stack stops during that drain
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect((await readFile(path.join(h.home, `signals-${id}`), 'utf8')).trim().split('\n')).toEqual(['SIGTERM']);
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, createAwsClients, createLogger, openParameterStore, openStores, stopWhenParentExits } from '@outpost/shared';
 import { loadWorkerConfig } from './config.js';
+import { StopRequests, type StopSource } from './stop-requests.js';
 import { EcsAgentTaskProtection, noTaskProtection } from './task-protection.js';
 import { Worker } from './worker.js';
 
@@ -24,14 +25,18 @@ async function main(): Promise<void> {
   const stores = openStores(config.base, clients);
   const worker = new Worker({ config, clients, params, logger, taskProtection, stores });
 
-  let signals = 0;
-  const shutdown = (signal: string) => {
-    signals++;
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal; exiting now');
+  const requests = new StopRequests();
+  const shutdown = (source: StopSource) => {
+    const action = requests.request(source);
+    if (action === 'ignore') {
+      logger.info({ signal: source }, 'already draining; this stop request changes nothing');
+      return;
+    }
+    if (action === 'exit_now') {
+      logger.warn({ signal: source }, 'interrupted again; exiting now without draining');
       process.exit(1);
     }
-    logger.info({ signal }, 'draining');
+    logger.info({ signal: source }, 'draining');
     worker.stop().then(
       () => {
         clients.destroy();
