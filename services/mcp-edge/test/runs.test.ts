@@ -82,6 +82,34 @@ describe('run tools', () => {
       expect(await res.text()).toBe('diff --git a/x b/x\n');
     });
 
+    it('shows the run\'s maxCostUsd and its spend: live while it runs, final after; list_runs items carry it too', async () => {
+      const runId = await dispatchOne(ca, { maxCostUsd: 4 });
+      const before = await callOk(ca, 'get_run', { runId });
+      expect(before.run.maxCostUsd).toBe(4);
+      expect(before.run).not.toHaveProperty('spend');
+      const { leaseToken } = await lease(a.tenantId, runId);
+      const live = { costUsd: 0.012, calls: 2, inputTokens: 1500, outputTokens: 220, cacheReadTokens: 1000, cacheWriteTokens: 0 };
+      await h.stores.runs.recordProgress({ tenantId: a.tenantId, runId, leaseToken, spend: live });
+      const running = await call(ca, 'get_run', { runId });
+      expect((running.structuredContent as Record<string, any>).run).toMatchObject({ status: 'running', maxCostUsd: 4, spend: live });
+      expect(textOf(running)).toContain('spent $0.0120 of $4.00 (2 model calls)');
+      const final = { ...live, costUsd: 4.0021, calls: 31 };
+      await h.stores.runs.finish({
+        tenantId: a.tenantId,
+        runId,
+        leaseToken,
+        status: 'failed',
+        error: { code: 'budget_exceeded', message: "the run's budget (maxCostUsd) of $4.00 is reached: $4.0021 spent" },
+        spend: final,
+        retentionDays: 7,
+      });
+      const ended = await call(ca, 'get_run', { runId });
+      expect((ended.structuredContent as Record<string, any>).run).toMatchObject({ status: 'failed', spend: final, error: { code: 'budget_exceeded' } });
+      expect(textOf(ended)).toContain('spent $4.0021 of $4.00 (31 model calls)');
+      const listed = await callOk(ca, 'list_runs', { limit: 5 });
+      expect(listed.runs.find((r: { runId: string }) => r.runId === runId)?.spend?.costUsd).toBe(4.0021);
+    });
+
     it('refuses logLines over 500 and a malformed run id', async () => {
       expect(await callError(ca, 'get_run', { runId: newRunId(), logLines: 501 })).toMatch(/500/);
       expect(await callError(ca, 'get_run', { runId: 'nope' })).toMatch(/run_/);
@@ -198,6 +226,8 @@ describe('run tools', () => {
         60,
       );
       await h.stores.workers.putFleetState({ tier: 'enterprise', desired: 3, running: 2, pending: 1, min: 1, max: 50, source: 'local' });
+      await h.stores.usage.addSpend(t.tenantId, 1.5);
+      await h.stores.usage.addSpend(t.tenantId, 0.25);
       const result = await call(c, 'fleet_status');
       const out = result.structuredContent as Record<string, any>;
       const pro = out.tiers.find((x: { tier: string }) => x.tier === 'pro');
@@ -215,9 +245,23 @@ describe('run tools', () => {
         { agent: 'shell', versions: ['unknown'] },
       ]);
       expect(out.usage).toMatchObject({ tier: 'pro', activeRuns: { used: 1, limit: 5 }, runsToday: { used: 1, limit: 500 } });
+      const now = new Date();
+      const resetsAt = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
+      expect(out.usage.spendThisMonth).toEqual({ usd: 1.75, limitUsd: 500, resetsAt });
+      expect(textOf(result)).toContain(`$1.75 of $500.00 spent this month (resets ${resetsAt})`);
       const everything = JSON.stringify(result);
       for (const other of [a.tenantId, b.tenantId]) expect(everything).not.toContain(other);
       expect(everything).not.toContain('ten_');
+    });
+  });
+
+  describe('fleet_status spend', () => {
+    it('an unlimited tier reports limitUsd null, and a tenant that spent nothing 0', async () => {
+      const t = await h.tenant('enterprise');
+      const c = await h.client(t.apiKey);
+      const result = await call(c, 'fleet_status');
+      expect((result.structuredContent as Record<string, any>).usage.spendThisMonth).toEqual({ usd: 0, limitUsd: null, resetsAt: expect.stringMatching(/-01T00:00:00\.000Z$/) });
+      expect(textOf(result)).toContain('$0.00 spent this month (no limit)');
     });
   });
 

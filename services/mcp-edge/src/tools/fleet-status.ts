@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { AgentName, REAL_CLI_UNTESTED, TIER_NAMES, TierName, type WorkerHeartbeat } from '@outpost/shared';
+import { AgentName, monthResetsAt, REAL_CLI_UNTESTED, TIER_NAMES, TierName, type WorkerHeartbeat } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
 import { guarded, ok } from './results.js';
 
@@ -41,6 +41,13 @@ export const FleetStatusOutputShape = {
     activeRuns: z.object({ used: z.number().int(), limit: z.number().int() }),
     runsToday: z.object({ used: z.number().int(), limit: z.number().int().nullable(), resetsAt: z.string() }),
     maxTimeoutSeconds: z.number().int(),
+    spendThisMonth: z
+      .object({
+        usd: z.number().nonnegative().describe('What your runs spent on models this UTC month.'),
+        limitUsd: z.number().nullable().describe("Your tier's monthly limit; null is none. Dispatch is refused once it is reached."),
+        resetsAt: z.string().describe('The first of next month, 00:00 UTC.'),
+      })
+      .describe('Model spend this month against your limit (counted by the workers\' model gateways).'),
   }),
 };
 
@@ -57,7 +64,7 @@ export function registerFleetStatus(server: McpServer, deps: ToolDeps): void {
       description:
         'Health of the worker fleet: per tier, queued and in-flight jobs, dead letters, workers (desired, running, ' +
         'busy, idle), age of the oldest queued run; which agents are available; and your own usage against your ' +
-        "tier's limits (active runs, runs today). Call it before a large fan-out or when runs stay queued.",
+        "tier's limits (active runs, runs today, model spend this month). Call it before a large fan-out or when runs stay queued.",
       inputSchema: FleetStatusInput,
       outputSchema: FleetStatusOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
@@ -89,7 +96,8 @@ export function registerFleetStatus(server: McpServer, deps: ToolDeps): void {
           ),
           `agents available: ${agentList.map((a) => `${a.agent} (${a.versions.join(', ')}${a.note ? '; untested against the real CLI' : ''})`).join(', ') || 'none (no live worker)'}`,
           `your usage (${usage.tier}): ${usage.activeRuns.used}/${usage.activeRuns.limit} active, ` +
-            `${usage.runsToday.used}/${usage.runsToday.limit ?? '∞'} today (resets ${usage.runsToday.resetsAt})`,
+            `${usage.runsToday.used}/${usage.runsToday.limit ?? '∞'} today (resets ${usage.runsToday.resetsAt}); ` +
+            `$${usage.spendThisMonth.usd.toFixed(2)}${usage.spendThisMonth.limitUsd === null ? ' spent this month (no limit)' : ` of $${usage.spendThisMonth.limitUsd.toFixed(2)} spent this month (resets ${usage.spendThisMonth.resetsAt})`}`,
         ].join('\n');
         return ok({ tiers, agentsAvailable: agents, agents: agentList, usage }, text);
       }),
@@ -143,7 +151,11 @@ async function queueCounts(deps: ToolDeps, queueUrl: string): Promise<{ visible:
 async function ownUsage(deps: ToolDeps) {
   const { tenantId, tier } = deps.tenant;
   const limits = deps.config.tiers[tier];
-  const [active, today] = await Promise.all([deps.stores.usage.getActive(tenantId), deps.stores.usage.getDaily(tenantId)]);
+  const [active, today, spent] = await Promise.all([
+    deps.stores.usage.getActive(tenantId),
+    deps.stores.usage.getDaily(tenantId),
+    deps.stores.usage.monthlySpend(tenantId),
+  ]);
   const now = deps.clock.now();
   const resets = new Date(`${now.toISOString().slice(0, 10)}T00:00:00.000Z`);
   resets.setUTCDate(resets.getUTCDate() + 1);
@@ -152,5 +164,6 @@ async function ownUsage(deps: ToolDeps) {
     activeRuns: { used: active, limit: limits.activeRunsPerTenant },
     runsToday: { used: today, limit: limits.runsPerDay, resetsAt: resets.toISOString() },
     maxTimeoutSeconds: limits.maxTimeoutSeconds,
+    spendThisMonth: { usd: spent, limitUsd: limits.monthlySpendUsd, resetsAt: monthResetsAt(now) },
   };
 }

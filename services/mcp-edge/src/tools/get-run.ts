@@ -48,7 +48,8 @@ export function registerGetRun(server: McpServer, deps: ToolDeps): void {
     {
       title: 'Get a run',
       description:
-        'Status and details of one run: status, attempt, error, summary (files changed, usage/cost), the last log ' +
+        'Status and details of one run: status, attempt, error, summary (files changed, usage/cost), its model ' +
+        'budget (maxCostUsd) and spend (live while it runs), the last log ' +
         'lines, download links for its artifacts (log.txt, patch.diff, changes.bundle, summary.json; valid 15 min) ' +
         'and promotion state. Works right after dispatch. Use wait_for_run instead of calling this in a loop.',
       inputSchema: GetRunInput,

@@ -28,6 +28,10 @@ export function describeRun(run: RunRecord): string {
   if (run.cancelRequestedAt && run.status === 'running') parts.push('cancel requested');
   if (run.error) parts.push(`error ${run.error.code}: ${run.error.message}`);
   if (run.summary) parts.push(`${run.summary.filesChanged} files changed (+${run.summary.insertions}/-${run.summary.deletions})`);
+  if (run.spend) {
+    const of = run.maxCostUsd !== undefined ? ` of $${run.maxCostUsd.toFixed(2)}` : '';
+    parts.push(`spent $${run.spend.costUsd.toFixed(4)}${of} (${run.spend.calls} model calls)`);
+  } else if (run.maxCostUsd !== undefined) parts.push(`budget $${run.maxCostUsd.toFixed(2)}`);
   return parts.join(', ');
 }
 
