@@ -99,7 +99,7 @@ export { monthResetsAt, QuotaExceededError, SpendLimitReachedError, UsageStore, 
 export { FleetState, WorkerRegistry, type WorkerRegistryOptions } from './worker-registry.js';
 export { openStores, type Stores } from './stores.js';
 export { IdempotencyStore, type IdempotencyClaim, type IdempotencyStoreOptions } from './idempotency-store.js';
-export { AGENT_SECRETS, SECRET_NAMES, SecretName, secretsFromParameters, type AgentSecretRequirement, type SecretEnvBinding } from './secret-names.js';
+export { AGENT_SECRETS, SECRET_NAMES, SECRET_PROVIDER, SecretName, secretsFromParameters, type AgentSecretRequirement, type SecretEnvBinding } from './secret-names.js';
 export { ARTIFACT_TIER_TAG, artifactTagging } from './artifact-retention.js';
 export { ApiKeyNotFoundError } from './tenant-store.js';
 export { branchNameProblem, defaultPromoteBranch, MAX_BRANCH_LENGTH } from './branch-name.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Provider } from './providers.js';
 import type { AgentName } from './schemas/run.js';
 
 /** Names of a tenant's BYOK secrets (the last segment of the SSM parameter name). */
@@ -52,6 +53,15 @@ export const AGENT_SECRETS: Record<AgentName, AgentSecretRequirement> = {
     ],
   },
   shell: { mode: 'all', bindings: [] },
+};
+
+/** The provider each model key is for (the model gateway puts it in place of the run token). */
+export const SECRET_PROVIDER: Partial<Record<SecretName, Provider>> = {
+  anthropic_api_key: 'anthropic',
+  claude_code_oauth_token: 'anthropic',
+  openai_api_key: 'openai',
+  gemini_api_key: 'gemini',
+  xai_api_key: 'xai',
 };
 
 /** Picks the known secrets out of a `getByPath` result (full parameter names → values). */

@@ -5,18 +5,23 @@ import {
   artifactKeys,
   LeaseLostError,
   parameterPaths,
+  SECRET_PROVIDER,
   redact,
   runLogger,
   secretsFromParameters,
   type ArtifactRef,
   type Logger,
+  type MonthlySpend,
   type ParameterStore,
+  type Provider,
   type RunError,
   type RunRecord,
+  type RunSpendView,
   type RunStore,
   type RunSummary,
   type SecretName,
   type TerminalStatus,
+  type Usage,
 } from '@outpost/shared';
 import { AgentProcess, type AgentExit } from './agent-process.js';
 import { ADAPTERS } from './agents/index.js';
@@ -24,6 +29,8 @@ import { buildAgentEnv, MissingSecretError } from './agents/env.js';
 import { ARGV_TASK_LIMIT, type AgentResult } from './agents/types.js';
 import { uploadFile, uploadJson, type ArtifactTarget } from './artifacts.js';
 import type { WorkerConfig } from './config.js';
+import type { ModelGateway } from './gateway/gateway.js';
+import type { RunGrant } from './gateway/run-grant.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { LogSink } from './log-sink.js';
 import { checkRef, InvalidRepoError, parseRepo } from './repo-spec.js';
@@ -42,6 +49,10 @@ export interface RunDeps {
   identity: AgentIdentity | undefined;
   workerId: string;
   logger: Logger;
+  /** The worker's model gateway: agents get a run token and its endpoints, never a tenant's key. */
+  gateway: ModelGateway;
+  /** The tenant's monthly spend, shared by its runs (the gateway refuses calls past the limit). */
+  monthlySpend?: (run: RunRecord) => MonthlySpend | undefined;
 }
 
 /** How a run execution ended, from the message's point of view. */
@@ -52,8 +63,11 @@ export type RunOutcome =
   /** Handed back to the queue (drain): the message should become visible again. */
   | { kind: 'released' };
 
-/** Why the worker stopped the agent; `failure`: its own output showed a failure (a refused key). */
-type StopReason = 'cancel' | 'timeout' | 'drain' | 'lost' | 'failure';
+/**
+ * Why the worker stopped the agent; `failure`: its own output showed a failure (a refused key);
+ * `budget`: the gateway refused a model call for the run's or the tenant's spending limit.
+ */
+type StopReason = 'cancel' | 'timeout' | 'drain' | 'lost' | 'failure' | 'budget';
 
 /** Grace for a cancel: the issue promises the agent is stopped within 5 s of the request. */
 const CANCEL_GRACE_MS = 2000;
@@ -68,7 +82,9 @@ export class RunExecution {
   private readonly log: Logger;
   private stopReason: StopReason | undefined;
   private cancelReason = 'cancelled by request';
+  private budgetMessage = 'the spending limit is reached';
   private agent: AgentProcess | undefined;
+  private grant: RunGrant | undefined;
   private secretValues: string[] = [];
 
   constructor(
@@ -124,7 +140,27 @@ export class RunExecution {
         pathEnv: this.deps.config.agentPath,
       });
       try {
-        agentEnv = buildAgentEnv({ agent: run.agent, secrets, home: ws.homeDir, path: this.deps.config.agentPath, tmpDir: ws.tmpDir }).env;
+        const envInput = { agent: run.agent, secrets, home: ws.homeDir, path: this.deps.config.agentPath, tmpDir: ws.tmpDir };
+        // Which keys this agent would hold; the gateway holds them instead, behind one run token.
+        const keys: Partial<Record<Provider, string>> = {};
+        for (const name of buildAgentEnv(envInput).bound) {
+          const provider = SECRET_PROVIDER[name];
+          const value = secrets[name];
+          if (provider && value !== undefined) keys[provider] ??= value;
+        }
+        this.grant = this.deps.gateway.grant({
+          tenantId: run.tenantId,
+          runId: run.runId,
+          keys,
+          maxCostUsd: run.maxCostUsd,
+          monthly: this.deps.monthlySpend?.(run),
+        });
+        this.grant.onRefused((over) => {
+          this.budgetMessage = over.message;
+          this.log.info({ limit: over.limit, spentUsd: over.spentUsd }, 'model call refused for the budget; stopping the agent');
+          this.stop('budget', CANCEL_GRACE_MS);
+        });
+        agentEnv = buildAgentEnv({ ...envInput, standIn: this.grant.token }).env;
       } catch (err) {
         if (err instanceof MissingSecretError) return await this.finishEarly('failed', { code: 'missing_secret', message: err.message });
         throw err;
@@ -150,7 +186,7 @@ export class RunExecution {
         file: path.join(ws.outDir, 'log.txt'),
         maxLiveBytes: this.deps.config.liveLogMaxBytes,
         logger: this.log,
-        onProgress: (logTail, logChunks) => this.progress({ logTail, logChunks }),
+        onProgress: (logTail, logChunks) => this.progress({ logTail, logChunks, ...this.spend() }),
       });
       sink.append('sys', [`attempt ${run.attempt} on worker ${this.deps.workerId}: ${run.agent} in ${run.repo}${run.ref ? ` at ${run.ref}` : ''}`]);
 
@@ -175,7 +211,7 @@ export class RunExecution {
         if (this.deps.identity) await chown(taskFile, this.deps.identity.uid, this.deps.identity.gid);
         if (adapter.largeTask === 'stdin') stdin = await open(taskFile, 'r');
       }
-      const invocation = { task, model: run.model, taskFile, home: ws.homeDir, endpoints: this.deps.config.providerEndpoints };
+      const invocation = { task, model: run.model, taskFile, home: ws.homeDir, endpoints: this.deps.gateway.endpoints() };
       const setup = adapter.setup?.(invocation) ?? {};
       if (setup.homeFiles) await ws.writeHomeFiles(setup.homeFiles);
       const started = Date.now();
@@ -228,6 +264,8 @@ export class RunExecution {
       await stdin?.close().catch(() => undefined);
       keeper.stop();
       if (this.agent) await this.agent.stop(CANCEL_GRACE_MS);
+      // The token dies with the run: nothing left behind (a stray process, a copied token) can call models.
+      this.grant?.revoke();
       if (this.stopReason === 'lost') await sink?.abandon().catch(() => undefined);
       else await sink?.close().catch(() => undefined);
       await ws?.remove().catch((err: unknown) => this.log.warn({ err }, 'workspace removal failed'));
@@ -260,6 +298,8 @@ export class RunExecution {
         return { status: 'timed_out', error: { code: 'timeout', message: `the agent ran longer than ${this.timeoutSeconds()} s and was stopped` } };
       case 'drain':
         return { status: 'release' };
+      case 'budget':
+        return { status: 'failed', error: { code: 'budget_exceeded', message: `${this.budgetMessage}; no more model calls were allowed` } };
       case 'lost':
       case 'failure':
       case undefined:
@@ -309,7 +349,9 @@ export class RunExecution {
     if (changes) artifacts.push(await uploadFile(t, 'patch.diff', changes.patchFile, 'text/x-diff'));
     if (changes?.bundleFile) artifacts.push(await uploadFile(t, 'changes.bundle', changes.bundleFile, 'application/octet-stream'));
     let summary: RunSummary | undefined;
+    const spend = this.spend();
     if (agent) {
+      const usage = this.grant && this.grant.spent().calls > 0 ? gatewayUsage(this.grant) : agent.result.usage;
       const finalMessage = agent.result.finalMessage !== undefined ? this.redact(agent.result.finalMessage) : undefined;
       summary = {
         durationMs: agent.durationMs,
@@ -319,7 +361,8 @@ export class RunExecution {
         deletions: changes?.deletions ?? 0,
         committed: changes?.committed ?? false,
         ...(finalMessage !== undefined ? { finalMessage } : {}),
-        ...(agent.result.usage ? { usage: agent.result.usage } : {}),
+        ...(usage ? { usage } : {}),
+        ...(agent.result.usage ? { reportedUsage: agent.result.usage } : {}),
       };
       artifacts.push(await uploadJson(t, 'summary.json', { runId: this.run.runId, attempt: this.run.attempt, status: ending.status, baseCommit: base, ...summary }));
     }
@@ -344,6 +387,7 @@ export class RunExecution {
       ...(summary ? { summary } : {}),
       artifacts,
       logTail: sink.tail,
+      ...spend,
       retentionDays: this.deps.config.base.tiers[this.run.tier].retentionDays,
     });
     this.log.info({ status: ending.status }, 'run finished');
@@ -364,7 +408,12 @@ export class RunExecution {
     return { kind: 'finished', status };
   }
 
-  private async progress(p: { logTail?: string; logChunks?: number; baseCommit?: string }): Promise<void> {
+  /** What the run spent through the gateway, for the run record (nothing before the first call). */
+  private spend(): { spend?: RunSpendView } {
+    return this.grant && this.grant.spent().calls > 0 ? { spend: this.grant.spendView() } : {};
+  }
+
+  private async progress(p: { logTail?: string; logChunks?: number; baseCommit?: string; spend?: RunSpendView }): Promise<void> {
     if (this.stopReason === 'lost') return;
     try {
       await this.deps.runs.recordProgress({ tenantId: this.run.tenantId, runId: this.run.runId, leaseToken: this.leaseToken, ...p });
@@ -425,6 +474,11 @@ export class RunExecution {
 }
 
 type Ending = { status: TerminalStatus | 'release'; error?: RunError };
+
+function gatewayUsage(grant: RunGrant): Usage {
+  const { usage, costUsd } = grant.spent();
+  return { ...usage, costUsd };
+}
 
 function describeExit(exit: AgentExit, durationMs: number): string {
   if (exit.spawnError) return `agent could not be started: ${(exit.spawnError as NodeJS.ErrnoException).code ?? exit.spawnError.message}`;

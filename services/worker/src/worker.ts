@@ -6,16 +6,20 @@ import { Consumer } from 'sqs-consumer';
 import {
   newWorkerId,
   openStores,
+  PROVIDERS,
   silentLogger,
+  VENDOR_BASE_URLS,
   type AgentName,
   type AwsClients,
   type Logger,
   type ParameterStore,
+  type Provider,
   type RunRecord,
   type Stores,
   type WorkerState,
 } from '@outpost/shared';
 import { probeAgents } from './availability.js';
+import { ModelGateway } from './gateway/gateway.js';
 import type { WorkerConfig } from './config.js';
 import { handleJob, type JobDeps, type JobOutcome } from './handle-job.js';
 import { promoteHandler } from './promote/index.js';
@@ -76,6 +80,7 @@ export class Worker {
   private hbTimer: NodeJS.Timeout | undefined;
   private hbTicking: Promise<void> | undefined;
   private hbAgain = false;
+  private gateway: ModelGateway | undefined;
   private protectedSince: number | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -110,6 +115,8 @@ export class Worker {
       logger: this.logger,
       execute: (run, token) => this.execute(run, token, 0), // replaced per slot below
       accepting: () => !this.stopping,
+    const upstreams = Object.fromEntries(PROVIDERS.map((p) => [p, config.providerEndpoints[p] ?? VENDOR_BASE_URLS[p]])) as Record<Provider, string>;
+    this.gateway = await ModelGateway.start({ upstreams, prices: config.prices, logger: this.logger });
       handlers: { promote: promoteHandler({ config, s3: this.o.clients.s3, bucket: this.stores.names.bucket, params: this.o.params }), ...this.o.handlers },
     };
     await this.heartbeatTick();
@@ -179,11 +186,18 @@ export class Worker {
       const settleDeadline = Date.now() + 5000;
       while (this.deleting.size > 0 && Date.now() < settleDeadline) await sleep(20);
       if (this.hbTimer) clearInterval(this.hbTimer);
+      await this.gateway?.close();
       await this.hbTicking;
       await this.stores.workers.remove(this.o.config.tier, this.workerId).catch((err: unknown) => this.logger.warn({ err }, 'heartbeat removal failed'));
       await this.protection.set(false).catch(() => undefined);
       this.logger.info({}, 'worker stopped');
     })();
+  private requireGateway(): ModelGateway {
+    if (!this.gateway) throw new Error('the worker is not started');
+    return this.gateway;
+  }
+
+
     return this.stopping;
   }
 
@@ -195,6 +209,8 @@ export class Worker {
         s3: this.o.clients.s3,
         bucket: this.stores.names.bucket,
         params: this.o.params,
+        gateway: this.requireGateway(),
+        monthlySpend: (r) => this.stores.usage.monthlySpendFor(r.tenantId, this.o.config.base.tiers[r.tier].monthlySpendUsd),
         identity: this.identities[slot],
         workerId: this.workerId,
         logger: this.logger,

@@ -1,9 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DEFAULT_PRICES, type Provider } from '@outpost/shared';
+import { DEFAULT_PRICES, type MonthlySpend, type Provider } from '@outpost/shared';
 import { ModelGateway } from '../src/gateway/gateway.js';
-import type { MonthlySpend } from '../src/gateway/run-grant.js';
 
 interface Seen {
   path: string;
@@ -108,12 +107,13 @@ describe('ModelGateway', () => {
   it('stops a run at its budget: the call that passes it is counted, the next is refused', async () => {
     const g = gw.grant({ tenantId: 'ten_a', runId: 'run_d', keys: { anthropic: 'k' }, maxCostUsd: 0.01 });
     const events: string[] = [];
-    g.onExceeded((e) => events.push(e.limit));
+    g.onRefused((e) => events.push(e.limit));
     expect((await messages(g.token)).status).toBe(200); // costs ~$0.0122
     await new Promise<void>((resolve) => {
       const check = () => (g.spent().calls > 0 ? resolve() : setImmediate(check));
       check();
     });
+    expect(events).toEqual([]); // passing the budget is not yet a refusal
     const refused = await messages(g.token);
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { error: { type: string } }).error.type).toBe('budget_exceeded');

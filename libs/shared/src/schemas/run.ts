@@ -75,7 +75,10 @@ export const RunSummary = z.object({
   deletions: z.number().int().nonnegative(),
   committed: z.boolean().optional(),
   finalMessage: z.string().max(20_000).optional(),
+  /** Tokens and cost as the model gateway counted them (the CLI's own report when no call went through it). */
   usage: Usage.optional(),
+  /** What the agent CLI itself reported, kept as a cross-check of `usage`. */
+  reportedUsage: Usage.optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

@@ -1,3 +1,4 @@
+import { VENDOR_BASE_URLS } from '@outpost/shared';
 import type { AgentAdapter, AgentResult, OutputParser } from './types.js';
 import { clip, compactUsage, TailLines } from './types.js';
 
@@ -32,6 +33,19 @@ export const aiderAdapter: AgentAdapter = {
   ],
   largeTask: 'file',
   probeArgs: ['--version'],
+  // aider reaches every provider through litellm, which reads these (untested against the real CLI: see README).
+  setup: ({ endpoints }) => ({
+    env: {
+      ANTHROPIC_API_BASE: endpoints.anthropic ?? VENDOR_BASE_URLS.anthropic,
+      ANTHROPIC_BASE_URL: endpoints.anthropic ?? VENDOR_BASE_URLS.anthropic,
+      OPENAI_API_BASE: endpoints.openai ?? VENDOR_BASE_URLS.openai,
+      OPENAI_BASE_URL: endpoints.openai ?? VENDOR_BASE_URLS.openai,
+      GEMINI_API_BASE: endpoints.gemini ?? VENDOR_BASE_URLS.gemini,
+      XAI_API_BASE: endpoints.xai ?? VENDOR_BASE_URLS.xai,
+      AIDER_CHECK_UPDATE: 'false',
+      AIDER_ANALYTICS: 'false',
+    },
+  }),
   parser: () => new AiderParser(),
 };
 

@@ -18,7 +18,9 @@ export class MissingSecretError extends Error {
 
 /**
  * The agent's environment, built from nothing: PATH, HOME, locale and its key(s). Nothing of
- * the worker's own environment (no AWS_*, no OUTPOST_*) reaches the agent.
+ * the worker's own environment (no AWS_*, no OUTPOST_*) reaches the agent. With `standIn` (the
+ * model gateway's run token) each key variable holds that instead of the key: `bound` names the
+ * secrets it stands for, `used` their real values (for redaction).
  */
 export function buildAgentEnv(input: {
   agent: AgentName;
@@ -26,7 +28,8 @@ export function buildAgentEnv(input: {
   home: string;
   path: string;
   tmpDir: string;
-}): { env: Record<string, string>; used: string[] } {
+  standIn?: string | undefined;
+}): { env: Record<string, string>; used: string[]; bound: SecretName[] } {
   const req = AGENT_SECRETS[input.agent];
   const env: Record<string, string> = {
     PATH: input.path,
@@ -41,6 +44,7 @@ export function buildAgentEnv(input: {
     GIT_TERMINAL_PROMPT: '0',
   };
   const used: string[] = [];
+  const bound: SecretName[] = [];
   const missing: SecretName[] = [];
   for (const b of req.bindings) {
     const value = input.secrets[b.secret];
@@ -49,10 +53,11 @@ export function buildAgentEnv(input: {
       continue;
     }
     if (req.mode === 'first' && used.length > 0) continue;
-    for (const name of b.env) env[name] = value;
+    for (const name of b.env) env[name] = input.standIn ?? value;
     used.push(value);
+    bound.push(b.secret);
   }
   if (req.mode === 'all' && missing.length > 0) throw new MissingSecretError(input.agent, missing, false);
   if (req.mode !== 'all' && req.bindings.length > 0 && used.length === 0) throw new MissingSecretError(input.agent, missing, true);
-  return { env, used };
+  return { env, used, bound };
 }

@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, Agent as HttpAgent, type Incoming
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { costOf, PROVIDERS, priceFor, silentLogger, type Logger, type PriceTable, type Provider } from '@outpost/shared';
+import { costOf, PROVIDERS, priceFor, silentLogger, VENDOR_BASE_URLS, type Logger, type PriceTable, type Provider } from '@outpost/shared';
 import { UsageMeter, wireFormatOf } from './meter.js';
 import { hashToken, RunGrant, type RunGrantOptions } from './run-grant.js';
 
@@ -33,31 +33,42 @@ export class ModelGateway {
 
   private constructor(
     private readonly o: GatewayOptions,
-    private readonly server: Server,
-    readonly url: string,
+    private readonly servers: Record<Provider, { server: Server; port: number }>,
   ) {
     this.logger = o.logger ?? silentLogger;
   }
 
+  /**
+   * One loopback port per provider, so each base URL has exactly the shape of the vendor's own
+   * (`http://127.0.0.1:P/v1` for OpenAI's `https://api.openai.com/v1`): CLIs that build paths
+   * from the origin alone still reach the right provider.
+   */
   static async start(o: GatewayOptions): Promise<ModelGateway> {
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const gw = new ModelGateway(o, server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    server.on('request', (req, res) => void gw.handle(req, res));
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => gw.refuseUpgrade(req, socket));
-    server.on('connection', (s) => {
-      gw.sockets.add(s);
-      s.once('close', () => gw.sockets.delete(s));
-    });
+    const servers = {} as Record<Provider, { server: Server; port: number }>;
+    for (const p of PROVIDERS) {
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+      servers[p] = { server, port: (server.address() as AddressInfo).port };
+    }
+    const gw = new ModelGateway(o, servers);
+    for (const p of PROVIDERS) {
+      const { server } = servers[p];
+      server.on('request', (req: IncomingMessage, res: ServerResponse) => void gw.handle(p, req, res));
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex) => gw.refuseUpgrade(req, socket));
+      server.on('connection', (s: Socket) => {
+        gw.sockets.add(s);
+        s.once('close', () => gw.sockets.delete(s));
+      });
+    }
     return gw;
   }
 
-  /** The base URL an agent is given for `provider`. */
+  /** The base URL an agent is given for `provider`: the vendor's shape, on loopback. */
   baseUrl(provider: Provider): string {
-    return `${this.url}/${provider}`;
+    return `http://127.0.0.1:${this.servers[provider].port}${vendorPath(provider)}`;
   }
 
   /** Every provider's base URL on this gateway. */
@@ -82,14 +93,11 @@ export class ModelGateway {
     for (const s of this.sockets) s.destroy();
     this.agents.http.destroy();
     this.agents.https.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all(PROVIDERS.map((p) => new Promise<void>((resolve) => this.servers[p].server.close(() => resolve()))));
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(provider: Provider, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
-    const [, first = '', ...rest] = url.pathname.split('/');
-    const provider = PROVIDERS.find((p) => p === first);
-    if (!provider) return refuse(res, 404, 'not_found', `no provider at ${url.pathname}; use /{${PROVIDERS.join(',')}}/…`);
     const token = tokenOf(req.headers, url);
     const grant = token ? this.grants.get(hashToken(token)) : undefined;
     if (!grant?.active) {
@@ -101,7 +109,9 @@ export class ModelGateway {
     const over = await grant.admit().catch(() => undefined);
     if (over) return refuse(res, 403, 'budget_exceeded', over.message);
 
-    const path = `/${rest.join('/')}`;
+    // The path after the vendor base's own path (`/v1` for OpenAI) goes after the upstream base.
+    const base = vendorPath(provider);
+    const path = base && url.pathname.startsWith(`${base}/`) ? url.pathname.slice(base.length) : url.pathname;
     const target = new URL(this.o.upstreams[provider] + path);
     for (const [k, v] of url.searchParams) target.searchParams.append(k, k === 'key' && v === token ? key : v);
     const headers: Record<string, string | string[]> = {};
@@ -152,10 +162,15 @@ export class ModelGateway {
     });
   }
 
-  // Codex tries a WebSocket first; a plain refusal makes it fall back to HTTP.
+  // WebSockets are not proxied. Codex falls back to HTTP at once on a 426 (a 404 costs it seven
+  // tries, about 6 s); its adapter also turns its WebSocket transport off.
   private refuseUpgrade(_req: IncomingMessage, socket: Duplex): void {
-    socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}');
+    socket.end('HTTP/1.1 426 Upgrade Required\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}');
   }
+}
+
+function vendorPath(provider: Provider): string {
+  return new URL(VENDOR_BASE_URLS[provider]).pathname.replace(/\/+$/, '');
 }
 
 function tokenOf(h: IncomingHttpHeaders, url: URL): string | undefined {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Provider, Usage } from '@outpost/shared';
+import type { MonthlySpend, Provider, RunSpendView, Usage } from '@outpost/shared';
 
 /** What a run spent through the gateway, by model and in all. */
 export interface RunSpend {
@@ -15,13 +15,6 @@ export interface BudgetExceeded {
   limitUsd: number;
   spentUsd: number;
   message: string;
-}
-
-/** The tenant's monthly spend, shared by its concurrent runs (a store in production, memory in tests). */
-export interface MonthlySpend {
-  /** Spent this month and the limit; limit null means none. */
-  current(): Promise<{ spentUsd: number; limitUsd: number | null }>;
-  add(costUsd: number): Promise<void>;
 }
 
 export interface RunGrantOptions {
@@ -44,6 +37,7 @@ export class RunGrant {
   private spend: RunSpend = { calls: 0, usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }, costUsd: 0, byModel: {} };
   private revoked = false;
   private over: BudgetExceeded | undefined;
+  private refusedOnce = false;
   private readonly listeners: ((e: BudgetExceeded) => void)[] = [];
 
   constructor(readonly o: RunGrantOptions) {}
@@ -68,16 +62,31 @@ export class RunGrant {
     return structuredClone(this.spend);
   }
 
+  /** The spend as the run record keeps it. */
+  spendView(): RunSpendView {
+    return { costUsd: this.spend.costUsd, calls: this.spend.calls, ...this.spend.usage };
+  }
+
   keyFor(provider: Provider): string | undefined {
     return this.o.keys[provider];
   }
 
-  onExceeded(listener: (e: BudgetExceeded) => void): void {
+  /** Called once, when the first model call is refused for a limit (the worker then ends the run). */
+  onRefused(listener: (e: BudgetExceeded) => void): void {
     this.listeners.push(listener);
   }
 
-  /** Before a model call: undefined when it may go ahead, else the limit it would pass. */
+  /** Before a model call: undefined when it may go ahead, else the limit that refuses it. */
   async admit(): Promise<BudgetExceeded | undefined> {
+    const over = await this.check();
+    if (over && !this.refusedOnce) {
+      this.refusedOnce = true;
+      for (const l of this.listeners) l(over);
+    }
+    return over;
+  }
+
+  private async check(): Promise<BudgetExceeded | undefined> {
     if (this.over) return this.over;
     const max = this.o.maxCostUsd;
     if (max !== undefined && this.spend.costUsd >= max) return this.exceed({ limit: 'run', limitUsd: max, spentUsd: this.spend.costUsd });
@@ -110,7 +119,6 @@ export class RunGrant {
     if (this.over) return this.over;
     const what = e.limit === 'run' ? 'the run\'s budget (maxCostUsd)' : 'the tenant\'s monthly spend limit';
     this.over = { ...e, message: `${what} of $${e.limitUsd.toFixed(2)} is reached: $${e.spentUsd.toFixed(4)} spent` };
-    for (const l of this.listeners) l(this.over);
     return this.over;
   }
 }
