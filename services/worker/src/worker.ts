@@ -80,9 +80,9 @@ export class Worker {
   private hbTimer: NodeJS.Timeout | undefined;
   private hbTicking: Promise<void> | undefined;
   private hbAgain = false;
-  private gateway: ModelGateway | undefined;
   private protectedSince: number | undefined;
   private stopping: Promise<void> | undefined;
+  private gateway: ModelGateway | undefined;
 
   constructor(private readonly o: WorkerOptions) {
     this.workerId = o.config.workerId ?? newWorkerId();
@@ -115,10 +115,10 @@ export class Worker {
       logger: this.logger,
       execute: (run, token) => this.execute(run, token, 0), // replaced per slot below
       accepting: () => !this.stopping,
-    const upstreams = Object.fromEntries(PROVIDERS.map((p) => [p, config.providerEndpoints[p] ?? VENDOR_BASE_URLS[p]])) as Record<Provider, string>;
-    this.gateway = await ModelGateway.start({ upstreams, prices: config.prices, logger: this.logger });
       handlers: { promote: promoteHandler({ config, s3: this.o.clients.s3, bucket: this.stores.names.bucket, params: this.o.params }), ...this.o.handlers },
     };
+    const upstreams = Object.fromEntries(PROVIDERS.map((p) => [p, config.providerEndpoints[p] ?? VENDOR_BASE_URLS[p]])) as Record<Provider, string>;
+    this.gateway = await ModelGateway.start({ upstreams, prices: config.prices, logger: this.logger });
     await this.heartbeatTick();
     this.hbTimer = setInterval(() => void this.heartbeatTick(), config.heartbeatMs);
     // One consumer per run slot, each receiving one job at a time: sqs-consumer finishes a whole
@@ -186,19 +186,18 @@ export class Worker {
       const settleDeadline = Date.now() + 5000;
       while (this.deleting.size > 0 && Date.now() < settleDeadline) await sleep(20);
       if (this.hbTimer) clearInterval(this.hbTimer);
-      await this.gateway?.close();
       await this.hbTicking;
       await this.stores.workers.remove(this.o.config.tier, this.workerId).catch((err: unknown) => this.logger.warn({ err }, 'heartbeat removal failed'));
       await this.protection.set(false).catch(() => undefined);
+      await this.gateway?.close();
       this.logger.info({}, 'worker stopped');
     })();
+    return this.stopping;
+  }
+
   private requireGateway(): ModelGateway {
     if (!this.gateway) throw new Error('the worker is not started');
     return this.gateway;
-  }
-
-
-    return this.stopping;
   }
 
   private async execute(run: RunRecord, leaseToken: string, slot: number): Promise<RunOutcome> {
@@ -209,11 +208,11 @@ export class Worker {
         s3: this.o.clients.s3,
         bucket: this.stores.names.bucket,
         params: this.o.params,
-        gateway: this.requireGateway(),
-        monthlySpend: (r) => this.stores.usage.monthlySpendFor(r.tenantId, this.o.config.base.tiers[r.tier].monthlySpendUsd),
         identity: this.identities[slot],
         workerId: this.workerId,
         logger: this.logger,
+        gateway: this.requireGateway(),
+        monthlySpend: (r) => this.stores.usage.monthlySpendFor(r.tenantId, this.o.config.base.tiers[r.tier].monthlySpendUsd),
       },
       run,
       leaseToken,
