@@ -103,6 +103,7 @@ export { AGENT_SECRETS, SECRET_NAMES, SECRET_PROVIDER, SecretName, secretsFromPa
 export { ARTIFACT_TIER_TAG, artifactTagging } from './artifact-retention.js';
 export { ApiKeyNotFoundError } from './tenant-store.js';
 export { branchNameProblem, defaultPromoteBranch, MAX_BRANCH_LENGTH } from './branch-name.js';
+export { checkRef, InvalidRepoError, isCommitSha, MAX_REF_LENGTH, MAX_REPO_LENGTH, parseRepo, type RepoSpec } from './repo-spec.js';
 export { endpointsPath, loadAdminConfig, LocalEndpoints, withLocalEndpoints, writeLocalEndpoints } from './local-endpoints.js';
 export { stopWhenParentExits } from './parent-watch.js';
 export { ActiveTenantMarks } from './active-tenant-marks.js';

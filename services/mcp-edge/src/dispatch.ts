@@ -2,7 +2,10 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   artifactTagging,
   artifactKeys,
+  checkRef,
+  InvalidRepoError,
   newRunId,
+  parseRepo,
   QuotaExceededError,
   runLogger,
   sendJob,
@@ -16,7 +19,6 @@ import {
   type TierName,
 } from '@outpost/shared';
 import type { ToolDeps } from './deps.js';
-import { checkRepo } from './repo.js';
 import { ToolRefusal } from './tools/results.js';
 
 /** Tasks larger than this (UTF-8 bytes) are stored in S3 and the run keeps only their key. */
@@ -103,10 +105,13 @@ function validate(deps: ToolDeps, input: DispatchInput): Plan {
   if (agents.length > 5) throw new ToolRefusal(`agents lists ${agents.length} agents; fan-out is at most 5`);
   if (new Set(agents).size !== agents.length) throw new ToolRefusal('agents lists an agent twice; name each agent once');
   if (input.task.trim().length === 0) throw new ToolRefusal('task is blank; describe what the agent should do');
-  const repo = checkRepo(input.repo, deps.config.mode);
-  if (!repo.ok) throw new ToolRefusal(repo.message);
-  if (input.ref !== undefined && (input.ref.startsWith('-') || input.ref.includes('::') || /[\s\0~^:?*[\\]/.test(input.ref))) {
-    throw new ToolRefusal(`ref ${JSON.stringify(input.ref)} is not a valid branch, tag or commit name`);
+  // The worker's own parser: what passes here clones there (it checks again before git runs).
+  try {
+    parseRepo(input.repo, deps.config.mode);
+    if (input.ref !== undefined) checkRef(input.ref);
+  } catch (err) {
+    if (err instanceof InvalidRepoError) throw new ToolRefusal(err.message);
+    throw err;
   }
   const timeoutSeconds = input.timeoutSeconds ?? Math.min(limits.defaultTimeoutSeconds, limits.maxTimeoutSeconds);
   if (timeoutSeconds > limits.maxTimeoutSeconds) {
@@ -130,12 +135,12 @@ function validate(deps: ToolDeps, input: DispatchInput): Plan {
   }
   const sortedTags = input.tags ? Object.fromEntries(Object.entries(input.tags).sort(([a], [b]) => (a < b ? -1 : 1))) : undefined;
   const requestHash = sha256Hex(
-    JSON.stringify({ agents, task: input.task, repo: repo.repo, ref: input.ref, model: input.model, timeoutSeconds, maxCostUsd, tags: sortedTags }),
+    JSON.stringify({ agents, task: input.task, repo: input.repo, ref: input.ref, model: input.model, timeoutSeconds, maxCostUsd, tags: sortedTags }),
   );
   return {
     agents,
     task: input.task,
-    repo: repo.repo,
+    repo: input.repo,
     ref: input.ref,
     model: input.model,
     timeoutSeconds,

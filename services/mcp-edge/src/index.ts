@@ -4,7 +4,6 @@ export type { EdgeDeps, ToolDeps } from './deps.js';
 export { dispatch, INLINE_TASK_MAX_BYTES, type DispatchInput, type DispatchResult, type DispatchedRun } from './dispatch.js';
 export { startEdge, type Edge, type EdgeOptions } from './http-server.js';
 export { createMcpServer, SERVER_INFO } from './mcp-server.js';
-export { checkRepo, type RepoCheck } from './repo.js';
 export { TOOLS, type ToolRegistrar } from './tools/index.js';
 export { guarded, ok, refuse, ToolRefusal } from './tools/results.js';
 export { notFoundMessage } from './tools/run-view.js';

@@ -82,9 +82,10 @@ describe('dispatch', () => {
       expect(await obj.Body?.transformToString()).toBe(task);
     });
 
-    it('accepts a local path and a file:// URL in local mode', async () => {
+    it('accepts a local path, a file:// URL and an http:// URL in local mode (the worker clones all three)', async () => {
       await callOk(client, 'dispatch', { agent: 'shell', task: 'ls', repo: '/tmp/some-repo' });
       await callOk(client, 'dispatch', { agent: 'shell', task: 'ls', repo: 'file:///tmp/some-repo' });
+      await callOk(client, 'dispatch', { agent: 'shell', task: 'ls', repo: 'http://127.0.0.1:9/some-repo.git' });
     });
 
     it('returns the queued run from get_run right after dispatch (read-after-write), every time', async () => {
@@ -107,7 +108,11 @@ describe('dispatch', () => {
       ['an empty task', { agent: 'claude', task: '', repo: REPO }, /task is empty/],
       ['a blank task', { agent: 'claude', task: '   ', repo: REPO }, /blank/],
       ['a task over 50,000 characters', { agent: 'claude', task: long(50_001), repo: REPO }, /50,000/],
-      ['an http (not https) repo', { agent: 'claude', task: 't', repo: 'http://github.com/a/b.git' }, /https/],
+      ['an ssh repo', { agent: 'claude', task: 't', repo: 'ssh://git@github.com/a/b.git' }, /https/],
+      ['a repo URL with a space', { agent: 'claude', task: 't', repo: 'https://github.com/a/b c' }, /whitespace/],
+      ['an owner/name ending in "."', { agent: 'claude', task: 't', repo: 'owner/name.' }, /never ends with `\.`/],
+      ['a ref range a..b', { agent: 'claude', task: 't', repo: REPO, ref: 'a..b' }, /ref "a\.\.b" refused: .*`\.\.`/],
+      ['a reflog ref x@{1}', { agent: 'claude', task: 't', repo: REPO, ref: 'x@{1}' }, /ref "x@\{1\}" refused: .*`@\{`/],
       ['an ext:: remote helper', { agent: 'claude', task: 't', repo: 'ext::sh -c touch% /tmp/pwned' }, /not allowed/],
       ['a :: transport', { agent: 'claude', task: 't', repo: 'fd::17' }, /not allowed/],
       ['a repo that looks like an option', { agent: 'claude', task: 't', repo: '--upload-pack=touch /tmp/x' }, /not allowed/],

@@ -22,7 +22,7 @@ export const DispatchInputShape = {
     .string()
     .min(1)
     .max(2048)
-    .describe('Repository to work in: an https git URL or GitHub `owner/name` (local mode also accepts an absolute path or file:// URL).'),
+    .describe('Repository to work in: an https git URL or GitHub `owner/name` (local mode also accepts an http:// URL, an absolute path or a file:// URL).'),
   ref: z.string().min(1).max(255).optional().describe('Branch, tag or commit to start from. Default: the repository default branch.'),
   model: z.string().min(1).max(100).optional().describe('Model for the agent, if it should not use its default.'),
   timeoutSeconds: z.number().int().positive().optional().describe("Stop the agent after this long. Default and maximum depend on the tenant's tier."),
