@@ -103,7 +103,7 @@ function validate(deps: ToolDeps, input: DispatchInput): Plan {
   const agents = input.agents ?? (input.agent ? [input.agent] : []);
   if (agents.length === 0) throw new ToolRefusal('pass agent (one run) or agents (fan-out, up to 5 runs)');
   if (agents.length > 5) throw new ToolRefusal(`agents lists ${agents.length} agents; fan-out is at most 5`);
-  if (new Set(agents).size !== agents.length) throw new ToolRefusal('agents lists an agent twice; name each agent once');
+  // An agent may repeat: best-of-N with one agent is N distinct runs of the same task.
   if (input.task.trim().length === 0) throw new ToolRefusal('task is blank; describe what the agent should do');
   // The worker's own parser: what passes here clones there (it checks again before git runs).
   try {

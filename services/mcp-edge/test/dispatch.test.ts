@@ -69,6 +69,17 @@ describe('dispatch', () => {
       for (const r of out.runs) expect(sent.filter((id) => id === r.runId)).toHaveLength(1);
     });
 
+    it('fans out to the same agent several times (best-of-N): distinct runs, one message each', async () => {
+      // Its own tenant: the suite's shared one is near its active-run limit.
+      const t = await h.tenant('enterprise');
+      const out = await callOk<Dispatched>(await h.client(t.apiKey), 'dispatch', { agents: ['claude', 'claude', 'claude'], task: 'try it three ways', repo: REPO });
+      expect(out.runs.map((r) => r.agent)).toEqual(['claude', 'claude', 'claude']);
+      expect(new Set(out.runs.map((r) => r.runId)).size).toBe(3);
+      for (const r of out.runs) expect(await h.stores.runs.get(t.tenantId, r.runId)).toMatchObject({ agent: 'claude', task: 'try it three ways', status: 'queued' });
+      const sent = await drainRunIds('enterprise');
+      for (const r of out.runs) expect(sent.filter((id) => id === r.runId)).toHaveLength(1);
+    });
+
     it('stores a large task in S3 and keeps only its key on the run', async () => {
       const task = 'x'.repeat(20_000);
       const out = await callOk<Dispatched>(client, 'dispatch', { agent: 'claude', task, repo: REPO });
@@ -103,7 +114,6 @@ describe('dispatch', () => {
       ['neither agent nor agents', { task: 't', repo: REPO }, /agent/],
       ['both agent and agents', { agent: 'claude', agents: ['codex'], task: 't', repo: REPO }, /either agent or agents/],
       ['more than 5 agents', { agents: ['claude', 'codex', 'gemini', 'aider', 'grok', 'shell'], task: 't', repo: REPO }, /at most 5/],
-      ['a repeated agent', { agents: ['claude', 'claude'], task: 't', repo: REPO }, /twice/],
       ['an unknown agent', { agent: 'hal9000', task: 't', repo: REPO }, /agent/],
       ['an empty task', { agent: 'claude', task: '', repo: REPO }, /task is empty/],
       ['a blank task', { agent: 'claude', task: '   ', repo: REPO }, /blank/],

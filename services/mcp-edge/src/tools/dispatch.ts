@@ -12,7 +12,7 @@ export const DispatchInputShape = {
     .min(1)
     .max(5, 'fan-out is at most 5 agents')
     .optional()
-    .describe('Fan-out: one run per agent on the same task (at most 5). Use this or `agent`.'),
+    .describe('Fan-out: one run per entry on the same task (at most 5); an agent may repeat for best-of-N, e.g. ["claude","claude"]. Use this or `agent`.'),
   task: z
     .string()
     .min(1, 'task is empty; describe what the agent should do')
@@ -70,7 +70,7 @@ export function registerDispatch(server: McpServer, deps: ToolDeps): void {
       description:
         'Hand a coding task to a headless coding agent (claude, codex, gemini, aider, grok, or shell for a shell script) ' +
         'working in a fresh clone of a repository. Returns at once with queued run ids; follow up with wait_for_run or ' +
-        'get_run. Pass `agents` to try the same task with several agents in parallel. Pass an idempotencyKey when you ' +
+        'get_run. Pass `agents` to try the same task with several agents in parallel, or one agent several times. Pass an idempotencyKey when you ' +
         'might retry, so a retry never starts duplicate runs.',
       inputSchema: DispatchInput,
       outputSchema: DispatchOutput,
