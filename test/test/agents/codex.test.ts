@@ -49,7 +49,10 @@ describe('codex (real CLI) end to end', () => {
     // Codex leaves nothing of its own in the repository.
     expect(end.patch.match(/^\+\+\+ /gm)).toEqual(['+++ ']);
     expect(end.summary?.finalMessage).toBe('Codex wrote codex.txt.');
-    expect(end.summary?.usage).toEqual(usageOf(2));
+    // The gateway's count (priced) and codex's own report agree.
+    expect(end.summary?.usage).toEqual({ ...usageOf(2), costUsd: expect.any(Number) });
+    expect(end.summary?.usage?.costUsd).toBeGreaterThan(0);
+    expect(end.summary?.reportedUsage).toEqual(usageOf(2));
     const reqs = suite.api.requestsFor(key);
     // HTTP only: no WebSocket attempt first.
     expect(reqs.map((r) => [r.method, r.path, r.status, r.model, r.stream])).toEqual([

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startScriptedModelApi, type ModelApi, type Script } from '../../src/model-api/index.js';
+import { DEFAULT_USAGE, startScriptedModelApi, type ModelApi, type Script } from '../../src/model-api/index.js';
 import { largeTask, startAgentSuite, type AgentSuite, type EndedRun } from './harness.js';
 
 // The real grok-cli 0.0.34, launched by the real local stack, against the scripted model API.
@@ -36,9 +36,12 @@ describe('grok (real CLI) end to end', () => {
     // grok writes .grok/settings.json into every repository; it is no change of the task's.
     expect(end.patch).not.toContain('.grok/settings.json');
     expect(end.summary?.finalMessage).toBe('Grok wrote grok.txt.');
-    // grok-cli prints no usage (the API sent one): nothing to report.
-    expect(end.summary?.usage).toBeUndefined();
     const reqs = suite.api.requestsFor(key);
+    // grok-cli prints no usage: the gateway's count is the only one, one answer's usage per call.
+    expect(end.summary?.reportedUsage).toBeUndefined();
+    const answered = reqs.filter((r) => r.status === 200 && r.path.endsWith('/chat/completions')).length;
+    expect(end.summary?.usage).toMatchObject({ outputTokens: DEFAULT_USAGE.outputTokens * answered, cacheReadTokens: DEFAULT_USAGE.cacheReadTokens * answered });
+    expect(end.summary?.usage?.costUsd).toBeGreaterThan(0);
     expect(reqs.map((r) => [r.method, r.path, r.status, r.model])).toEqual([
       ['POST', '/v1/chat/completions', 200, 'grok-e2e-model'],
       ['POST', '/v1/chat/completions', 200, 'grok-e2e-model'],

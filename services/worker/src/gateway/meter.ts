@@ -110,9 +110,12 @@ export class UsageMeter {
     const u = obj(response?.usage);
     if (!u) return;
     this.saw = true;
-    const cached = num(obj(u.input_tokens_details)?.cached_tokens) ?? 0;
-    this.usage.inputTokens = Math.max(0, (num(u.input_tokens) ?? 0) - cached);
+    const details = obj(u.input_tokens_details);
+    const cached = num(details?.cached_tokens) ?? 0;
+    const written = num(details?.cache_write_tokens) ?? 0;
+    this.usage.inputTokens = Math.max(0, (num(u.input_tokens) ?? 0) - cached - written);
     this.usage.cacheReadTokens = cached;
+    this.usage.cacheWriteTokens = written;
     this.usage.outputTokens = num(u.output_tokens) ?? 0;
   }
 
