@@ -161,7 +161,8 @@ async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], clai
   // Both counters and the month's spend at once (one round trip instead of three); whichever
   // counter was taken is given back if anything refuses, so a refusal leaves the counts as they were.
   const [spend, active, daily] = await Promise.allSettled([
-    deps.stores.usage.checkMonthlySpend(tenantId, limits.monthlySpendUsd),
+    // No limit, nothing to read: an unlimited tier's dispatch costs what it did before budgets.
+    limits.monthlySpendUsd === null ? Promise.resolve(0) : deps.stores.usage.checkMonthlySpend(tenantId, limits.monthlySpendUsd),
     deps.stores.usage.acquireActive(tenantId, n, limits.activeRunsPerTenant),
     deps.stores.usage.acquireDaily(tenantId, n, limits.runsPerDay),
   ]);
