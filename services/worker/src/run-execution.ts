@@ -319,7 +319,10 @@ export class RunExecution {
     const code = result.failure?.code ?? 'agent_failed';
     const said = result.failure ? `${result.failure.message}; ` : '';
     const stopped = this.stopReason === 'failure' ? 'was stopped' : `exited with ${how}`;
-    return { status: 'failed', error: { code, message: this.redact(`${said}agent ${stopped}; last lines:\n${lines}`).slice(-3900) } };
+    // The agent's own words come first and stay whole; the last lines fill what room is left.
+    const head = this.redact(`${said}agent ${stopped}`).slice(0, 1500);
+    const tail = this.redact(lines);
+    return { status: 'failed', error: { code, message: `${head}; last lines:\n${tail.slice(-(3900 - head.length))}` } };
   }
 
   /** Uploads what exists and writes the run's end (or hands it back to the queue). */
