@@ -251,8 +251,7 @@ function toDispatched(run: RunRecord): DispatchedRun {
 function quotaRefusal(err: unknown, tier: TierName): unknown {
   if (err instanceof SpendLimitReachedError) {
     return new ToolRefusal(
-      `${err.message}. Limit monthlySpendUsd = ${err.limitUsd} for tier ${tier}; spent $${err.spentUsd.toFixed(2)} this month; ` +
-        `dispatch again after ${err.resetsAt}, or ask for a higher tier.`,
+      `${err.message}. Limit monthlySpendUsd = ${err.limitUsd} for tier ${tier}; dispatch again from ${err.resetsAt}, or move to a tier with a higher limit.`,
     );
   }
   if (!(err instanceof QuotaExceededError)) return err;
