@@ -21,6 +21,12 @@ import { TOOLS, type ToolRegistrar } from './tools/index.js';
 
 /** Largest request body accepted on /mcp (a 50,000-character task is at most ~200 KB of UTF-8). */
 const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * How much of a body over MAX_BODY_BYTES is read (and dropped) before the 413 is sent. A client
+ * still sending when the socket closes gets a reset instead of the answer (its kernel drops what it
+ * had received), so the rest is read to the end; past this much the connection is cut.
+ */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 const READY_TIMEOUT_MS = 2_000;
 
 export interface EdgeOptions {
@@ -88,14 +94,13 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     }
     let body: unknown;
     try {
-      body = JSON.parse(await readBody(req, MAX_BODY_BYTES));
+      body = JSON.parse(await readBody(req, MAX_BODY_BYTES, MAX_DRAIN_BYTES));
     } catch (err) {
-      const tooLarge = err instanceof BodyTooLargeError;
-      return sendJson(res, tooLarge ? 413 : 400, {
-        jsonrpc: '2.0',
-        error: { code: -32700, message: tooLarge ? 'Request body too large' : 'Parse error' },
-        id: null,
-      });
+      if (err instanceof BodyTooLargeError) {
+        const message = `Request body is larger than ${MAX_BODY_BYTES} bytes; a task is at most 50,000 characters: put longer material in the repository and point the agent at it`;
+        return sendJson(res, 413, { jsonrpc: '2.0', error: { code: -32600, message }, id: null });
+      }
+      return sendJson(res, 400, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null });
     }
     const server = createMcpServer({ ...deps, tenant, logger: logger.child({ tenantId: tenant.tenantId }) }, tools);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
@@ -199,20 +204,27 @@ class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<string> {
+/**
+ * The body as text, or BodyTooLargeError once it is over `max` bytes. An oversized body is still
+ * read to its end (dropping it) so the caller's 413 reaches the client; only past `max + drain`
+ * bytes is the request destroyed, and that client sees a reset.
+ */
+function readBody(req: IncomingMessage, max: number, drain: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) {
+      if (size > max + drain) {
         reject(new BodyTooLargeError());
         req.destroy();
-        return;
+      } else if (size <= max) {
+        chunks.push(chunk);
+      } else if (chunks.length > 0) {
+        chunks.length = 0; // nothing of it will be used: let it go while the rest drains
       }
-      chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (size > max ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
 }

@@ -98,6 +98,49 @@ describe('mcp-edge HTTP', () => {
       expect(bad.status).toBe(400);
     });
 
+    it.each([
+      ['with a Content-Length', false],
+      ['chunked, with no Content-Length', true],
+    ])('answers 413 with a JSON-RPC error to a body over 1 MiB (%s), and the client reads it', async (_label, chunked) => {
+      const big = JSON.stringify({ ...INIT, params: { ...INIT.params, padding: 'x'.repeat(3 * 1024 * 1024) } });
+      const body = chunked
+        ? new ReadableStream<Uint8Array>({
+            start(c) {
+              const bytes = new TextEncoder().encode(big);
+              for (let i = 0; i < bytes.length; i += 64 * 1024) c.enqueue(bytes.subarray(i, i + 64 * 1024));
+              c.close();
+            },
+          })
+        : big;
+      const res = await fetch(h.mcpUrl, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${good.apiKey}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+        body,
+        ...(chunked ? { duplex: 'half' } : {}),
+      } as RequestInit);
+      expect(res.status).toBe(413);
+      expect(res.headers.get('content-type')).toMatch(/application\/json/);
+      expect(await res.json()).toEqual({ jsonrpc: '2.0', error: { code: -32600, message: expect.stringMatching(/larger than 1048576 bytes/) }, id: null });
+      // The edge still serves the next request.
+      expect((await post(h, { Authorization: `Bearer ${good.apiKey}` })).status).toBe(200);
+    });
+
+    it('cuts a connection whose body goes on past 64 MiB more instead of reading it forever', async () => {
+      const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          // 200 MiB unless the edge stops reading first.
+          if (sent++ < 200) c.enqueue(chunk);
+          else c.close();
+        },
+      });
+      const init = { method: 'POST', headers: { Authorization: `Bearer ${good.apiKey}`, 'Content-Type': 'application/json' }, body, duplex: 'half' };
+      await expect(fetch(h.mcpUrl, init as RequestInit)).rejects.toThrow();
+      expect(sent).toBeLessThan(200);
+      expect((await post(h, { Authorization: `Bearer ${good.apiKey}` })).status).toBe(200);
+    });
+
     it('refuses a browser Origin other than loopback in local mode (DNS rebinding)', async () => {
       expect((await post(h, { Authorization: `Bearer ${good.apiKey}`, Origin: 'https://evil.example' })).status).toBe(403);
       expect((await post(h, { Authorization: `Bearer ${good.apiKey}`, Origin: 'http://localhost:3000' })).status).toBe(200);
