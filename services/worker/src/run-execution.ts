@@ -152,7 +152,8 @@ export class RunExecution {
           tenantId: run.tenantId,
           runId: run.runId,
           keys,
-          maxCostUsd: run.maxCostUsd,
+          // Runs dispatched before budgets existed have none: the tier's default applies.
+          maxCostUsd: run.maxCostUsd ?? this.deps.config.base.tiers[run.tier].defaultMaxCostUsd,
           monthly: this.deps.monthlySpend?.(run),
         });
         this.grant.onRefused((over) => {
