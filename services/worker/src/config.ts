@@ -49,6 +49,17 @@ export const WorkerEnv = BaseEnv.extend({
     .max(43_200)
     .default(60)
     .describe('SQS visibility timeout of a received job; extended by a heartbeat while the run lasts.'),
+  OUTPOST_WORKER_POLL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(20)
+    .optional()
+    .describe(
+      'Long-poll length of each SQS receive. A stopping worker lets its last receive run out (aborting it could lose a job ' +
+        'for a visibility timeout), so this bounds how long an idle worker takes to stop. Default 20 (the SQS maximum, fewest ' +
+        'requests) in aws mode, 5 in local mode (the emulator\'s receives cost nothing, and Ctrl-C waits for them).',
+    ),
   OUTPOST_WORKER_HEARTBEAT_SECONDS: seconds(5).describe('How often the worker heartbeat item is written.'),
   OUTPOST_AGENT_USER: z
     .string()
@@ -108,6 +119,8 @@ export interface WorkerConfig {
   renewMs: number;
   killGraceMs: number;
   visibilitySeconds: number;
+  /** SQS long-poll length of each receive (1–20 s). */
+  pollSeconds: number;
   heartbeatMs: number;
   agentUser: string;
   agentUidBase: number | undefined;
@@ -157,6 +170,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     renewMs: parsed.OUTPOST_LEASE_RENEW_SECONDS * 1000,
     killGraceMs: parsed.OUTPOST_KILL_GRACE_SECONDS * 1000,
     visibilitySeconds: parsed.OUTPOST_WORKER_VISIBILITY_SECONDS,
+    pollSeconds: parsed.OUTPOST_WORKER_POLL_SECONDS ?? (base.mode === 'local' ? 5 : 20),
     heartbeatMs: parsed.OUTPOST_WORKER_HEARTBEAT_SECONDS * 1000,
     agentUser: parsed.OUTPOST_AGENT_USER,
     agentUidBase: parsed.OUTPOST_AGENT_UID_BASE,

@@ -71,8 +71,6 @@ export class Worker {
   private readonly active = new Map<string, RunExecution>();
   /** Message handlers still running, awaited on drain. */
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** Settled messages whose delete sqs-consumer has not confirmed yet. */
-  private readonly deleting = new Set<string>();
   private consumers: Consumer[] = [];
   private agents: AgentName[] = [];
   private agentVersions: Partial<Record<AgentName, string>> = {};
@@ -135,7 +133,7 @@ export class Worker {
       queueUrl: deps.queueUrl,
       sqs: this.o.clients.sqs,
       batchSize: 1,
-      waitTimeSeconds: 20,
+      waitTimeSeconds: config.pollSeconds,
       visibilityTimeout: config.visibilitySeconds,
       heartbeatInterval: Math.max(1, Math.floor(config.visibilitySeconds / 3)),
       handleMessage: async (message: Message) => {
@@ -144,16 +142,13 @@ export class Worker {
         try {
           const outcome: JobOutcome = await p;
           this.logger.debug({ messageId: message.MessageId, ...outcome }, 'job handled');
-          if (outcome.settle && message.MessageId) this.deleting.add(message.MessageId);
           return outcome.settle ? message : undefined;
         } finally {
           this.inFlight.delete(p);
         }
       },
     });
-    consumer.on('message_processed', (m) => void (m.MessageId && this.deleting.delete(m.MessageId)));
-    consumer.on('error', (err, m) => {
-      if (m && !Array.isArray(m) && m.MessageId) this.deleting.delete(m.MessageId);
+    consumer.on('error', (err) => {
       // A heartbeat that fires just after the delete reports MessageNotInflight: harmless.
       if (/not ?in ?flight|ReceiptHandleIsInvalid/i.test(`${err.name} ${err.message}`)) return;
       this.logger.warn({ err }, 'sqs consumer error');
@@ -165,13 +160,17 @@ export class Worker {
 
   /**
    * Drains: stop receiving, give running agents `drainGraceMs`, then stop them and hand their runs
-   * back to the queue; finally remove the heartbeat. Idempotent.
+   * back to the queue; wait for the last long polls to return (handing back what they took);
+   * finally remove the heartbeat. Idempotent.
    */
   stop(options: { graceMs?: number } = {}): Promise<void> {
     this.stopping ??= (async () => {
       this.state = 'draining';
-      // Not `abort`: that would also abort the heartbeats and deletes of the runs still going.
-      // A job received by the last long poll is handed straight back (`accepting` is false).
+      // Not `abort`: that would also abort the heartbeats and deletes of the runs still going, and
+      // aborting a long poll only closes our end: SQS may still hand a message to the abandoned
+      // receive, and that message stays invisible for a whole visibility timeout. So the last
+      // poll of each consumer is let run out (below), and whatever it took is handed straight back
+      // (`accepting` is false).
       for (const c of this.consumers) c.stop();
       void this.heartbeatTick();
       const graceMs = options.graceMs ?? this.o.config.drainGraceMs;
@@ -182,9 +181,7 @@ export class Worker {
         for (const ex of this.active.values()) ex.interrupt();
       }
       await Promise.allSettled([...this.inFlight]);
-      // Let sqs-consumer finish its deletes of settled messages.
-      const settleDeadline = Date.now() + 5000;
-      while (this.deleting.size > 0 && Date.now() < settleDeadline) await sleep(20);
+      await this.pollsReturned();
       if (this.hbTimer) clearInterval(this.hbTimer);
       await this.hbTicking;
       await this.stores.workers.remove(this.o.config.tier, this.workerId).catch((err: unknown) => this.logger.warn({ err }, 'heartbeat removal failed'));
@@ -198,6 +195,17 @@ export class Worker {
   private requireGateway(): ModelGateway {
     if (!this.gateway) throw new Error('the worker is not started');
     return this.gateway;
+  }
+
+  /**
+   * Until every consumer's last receive has returned and what it brought is dealt with (handed
+   * back, or deleted after its terminal write): at most one long poll, plus slack for a slow
+   * network. Past that the receive is taken as stalled, and the process may exit.
+   */
+  private async pollsReturned(): Promise<void> {
+    const deadline = Date.now() + this.o.config.pollSeconds * 1000 + 5000;
+    while (this.consumers.some((c) => c.status.isPolling) && Date.now() < deadline) await sleep(20);
+    if (this.consumers.some((c) => c.status.isPolling)) this.logger.warn({}, 'a receive did not return within its long poll; stopping anyway');
   }
 
   private async execute(run: RunRecord, leaseToken: string, slot: number): Promise<RunOutcome> {

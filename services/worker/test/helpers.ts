@@ -106,6 +106,8 @@ export async function harness(): Promise<Harness> {
     OUTPOST_LEASE_RENEW_SECONDS: '1',
     OUTPOST_KILL_GRACE_SECONDS: '2',
     OUTPOST_WORKER_HEARTBEAT_SECONDS: '1',
+    // A stopping worker waits for its last long poll: short polls keep every test's teardown short.
+    OUTPOST_WORKER_POLL_SECONDS: '1',
     OUTPOST_LIVE_LOG_MAX_MB: '8',
     OUTPOST_AGENT_CLAUDE_BIN: path.join(FAKES, 'claude'),
     OUTPOST_AGENT_CODEX_BIN: path.join(FAKES, 'codex'),

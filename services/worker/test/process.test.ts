@@ -4,7 +4,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { artifactKeys } from '@outpost/shared';
 import { harness, makeRepo, openTempDir, spawnWorker, until, type Harness } from './helpers.js';
 
@@ -122,6 +122,25 @@ describe('worker process', () => {
     expect(chunks).toContain('second time');
     b.kill('SIGTERM');
     await exited(b);
+  });
+
+  it('SIGTERM to an idle worker: a job its last long poll takes is handed back at once, not after the visibility timeout', async () => {
+    const w = start({ OUTPOST_WORKER_VISIBILITY_SECONDS: '60', OUTPOST_WORKER_POLL_SECONDS: '20', OUTPOST_LOG_LEVEL: 'info' });
+    await until(() => w.output().includes('"msg":"worker started"'), { what: 'the worker to poll' });
+    w.kill('SIGTERM');
+    await until(() => w.output().includes('"msg":"draining"'), { what: 'the drain to begin' });
+    // The worker's receive is still open: SQS hands this job to it, stopping or not.
+    const run = await h.dispatch({ agent: 'shell', repo: repo.dir, task: 'echo hi' });
+    const [code] = await exited(w);
+    expect(code).toBe(0);
+    await until(async () => (await queueDepth()) === 1, { timeoutMs: 3000, what: 'the job visible again at once' });
+    const got = await h.stack.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: await h.stores.queues.jobsUrl('free'), MessageSystemAttributeNames: ['ApproximateReceiveCount'], VisibilityTimeout: 0 }),
+    );
+    // Received twice: once by the stopping worker, which handed it back, and now by us.
+    expect(got.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
+    expect(await status(run)).toMatchObject({ status: 'queued', attempt: 0 });
+    await h.stores.runs.cancelQueued({ tenantId: run.tenantId, runId: run.runId });
   });
 
   it('100 MB of agent output: streamed to log.txt while the worker memory stays flat', async () => {
