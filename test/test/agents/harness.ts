@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { describeInstall, freePort, installAgentClis, launchLocalStack, LocalJson, LocalStackEnv, type LocalStackHandle } from '@outpost/infra/local';
-import { agentCacheDir, FileParameterStore, parameterPaths, parseEnv, silentLogger, type AgentName, type RunError, type RunSummary, type SecretName } from '@outpost/shared';
+import { agentCacheDir, FileParameterStore, parameterPaths, parseEnv, silentLogger, type AgentName, type RunError, type RunSpendView, type RunSummary, type SecretName } from '@outpost/shared';
 import { startScriptedModelApi, type ModelApi } from '../../src/model-api/index.js';
 
 type Structured = Record<string, unknown>;
@@ -17,6 +17,8 @@ export interface EndedRun {
   error?: RunError;
   summary?: RunSummary;
   model?: string;
+  /** What the run spent through the model gateway. */
+  spend?: RunSpendView;
   /** patch.diff, '' when the run kept none. */
   patch: string;
   /** log.txt, '' when the run kept none. */
@@ -35,7 +37,7 @@ export interface AgentSuite {
   /** A git repository (a directory with one commit of `files`) to dispatch against. */
   repo(files?: Record<string, string>): Promise<string>;
   /** dispatch, wait for the end, get_run, and fetch patch and log. */
-  runToEnd(args: { agent: AgentName; task: string; repo: string; model?: string; timeoutSeconds?: number }): Promise<EndedRun>;
+  runToEnd(args: { agent: AgentName; task: string; repo: string; model?: string; timeoutSeconds?: number; maxCostUsd?: number }): Promise<EndedRun>;
   stop(): Promise<void>;
 }
 
@@ -119,7 +121,7 @@ export async function startAgentSuite(agents: readonly AgentName[]): Promise<Age
       if (!waited.ended) throw new Error(`run ${runId} did not end`);
       const seconds = (Date.now() - started) / 1000;
       const got = await call('get_run', { runId });
-      const run = got.run as { status: string; error?: RunError; summary?: RunSummary; model?: string };
+      const run = got.run as { status: string; error?: RunError; summary?: RunSummary; model?: string; spend?: RunSpendView };
       const artifacts = (got.artifacts ?? []) as { name: string; url: string }[];
       return {
         runId,
@@ -127,6 +129,7 @@ export async function startAgentSuite(agents: readonly AgentName[]): Promise<Age
         ...(run.error ? { error: run.error } : {}),
         ...(run.summary ? { summary: run.summary } : {}),
         ...(run.model ? { model: run.model } : {}),
+        ...(run.spend ? { spend: run.spend } : {}),
         patch: await fetchArtifact(artifacts, 'patch.diff'),
         log: await fetchArtifact(artifacts, 'log.txt'),
         seconds,
