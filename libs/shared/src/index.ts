@@ -35,6 +35,7 @@ export {
 export { createTableInput, provisionBucket, provisionQueues, provisionTables, type ProvisionReport } from './provision.js';
 export { QueueDirectory, sendJob } from './queues.js';
 export { REDACTED, redact, StreamRedactor } from './redact.js';
+export { findTokenShapedSecret, TOKEN_PATTERNS, type TokenFound, type TokenKind, type TokenPattern } from './token-patterns.js';
 export {
   artifactKeys,
   bucketDefinition,

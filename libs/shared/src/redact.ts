@@ -5,30 +5,19 @@
  * redacted up to the end of the text.
  */
 
+import { NOT_AFTER_ALNUM, TOKEN_PATTERNS } from './token-patterns.js';
+
 export const REDACTED = '[REDACTED]';
 
 /** Shorter values would redact ordinary words (and every 'a'). */
 const MIN_SECRET_LENGTH = 6;
 const DEFAULT_MAX_HOLD = 16_384;
 
-// Tokens must not start mid-word, so "task-..." is never taken for an "sk-..." key.
-const NOT_AFTER_ALNUM = '(?<![A-Za-z0-9])';
 // Labels are bounded so PEM_PARTIAL (below) can recognise every prefix of a header.
 const PEM =
   '-----BEGIN (?<label>(?:[A-Z0-9]{1,20} ){0,3})PRIVATE KEY-----[\\s\\S]*?' +
   '(?:(?<end>-----END \\k<label>PRIVATE KEY-----)|$)';
-const TOKENS = [
-  'gh[pousr]_[A-Za-z0-9]{36,}', // GitHub classic tokens
-  'github_pat_[A-Za-z0-9_]{22,}', // GitHub fine-grained tokens
-  '(?:AKIA|ASIA)[A-Z0-9]{16}', // AWS access key ids
-  'sk-ant-[A-Za-z0-9_-]{20,}', // Anthropic
-  'sk-[A-Za-z0-9_-]{20,}', // OpenAI style (sk-proj-..., sk-...)
-  'xai-[A-Za-z0-9_-]{20,}', // xAI
-  'AIza[0-9A-Za-z_-]{35}', // Google API keys
-  'xox[abprs]-[A-Za-z0-9-]{10,}', // Slack
-  'eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+', // JWT
-];
-const TOKEN_RE = `${PEM}|${NOT_AFTER_ALNUM}(?:${TOKENS.join('|')})`;
+const TOKEN_RE = `${PEM}|${NOT_AFTER_ALNUM}(?:${TOKEN_PATTERNS.map((p) => p.source).join('|')})`;
 /** The start of a private key header cut off at the end of the buffer. */
 const PEM_PARTIAL = /-----BEGIN [A-Z0-9 ]{0,80}-{0,5}$/;
 const PEM_PARTIAL_WINDOW = 100;

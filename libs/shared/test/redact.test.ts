@@ -1,5 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { REDACTED, redact, StreamRedactor } from '../src/redact.js';
+import { findTokenShapedSecret } from '../src/token-patterns.js';
 
 // Fake credentials are assembled at runtime so secret scanners don't flag this file.
 const alnum = (n: number): string => 'aB3xY9kQ7z'.repeat(Math.ceil(n / 10)).slice(0, n);
@@ -203,5 +204,40 @@ describe('StreamRedactor', () => {
 
   it('rejects a non-positive maxHoldBytes', () => {
     expect(() => new StreamRedactor({ maxHoldBytes: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('findTokenShapedSecret()', () => {
+  // The edge refuses a task with any of these; it must see every format redact() removes.
+  it.each(TOKENS)('finds %s, and shows only its prefix', (_name, token) => {
+    const text = `please use ${token} for the deploy`;
+    const found = findTokenShapedSecret(text);
+    expect(found?.index).toBe(text.indexOf(token.slice(0, 5)));
+    expect(found?.shape.endsWith('…')).toBe(true);
+    expect(token.startsWith(found!.shape.slice(0, -1))).toBe(true);
+    expect(found!.shape.length).toBeLessThanOrEqual(12);
+  });
+
+  it.each([
+    ['GitHub', `ghp_${alnum(36)}`, 'github', 'ghp_…'],
+    ['Anthropic before OpenAI', `sk-ant-api03-${alnum(40)}`, 'anthropic', 'sk-ant-…'],
+    ['OpenAI', `sk-proj-${alnum(40)}`, 'openai', 'sk-…'],
+    ['AWS', `AKIA${'IOSFODNN7EXAMPLE'}`, 'aws', 'AKIA…'],
+    ['private key', pem('RSA '), 'private_key', '-----BEGIN…'],
+  ])('names the format of a %s token', (_name, token, kind, shape) => {
+    expect(findTokenShapedSecret(`x ${token}`)).toMatchObject({ kind, shape, index: 2 });
+  });
+
+  it('reports the first of several', () => {
+    expect(findTokenShapedSecret(`a xai-${alnum(30)} b ghp_${alnum(36)}`)?.kind).toBe('xai');
+  });
+
+  it.each([
+    ['ordinary prose', 'fix the flaky test in src/app.ts and add a changelog entry'],
+    ['sk- inside a word', `rename task-${alnum(25)} to job`],
+    ['a short sk- word', 'the sk-learn dependency'],
+    ['a placeholder', 'set ANTHROPIC_API_KEY=sk-ant-... in .env.example'],
+  ])('finds nothing in %s', (_name, text) => {
+    expect(findTokenShapedSecret(text)).toBeUndefined();
   });
 });

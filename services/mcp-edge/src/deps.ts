@@ -3,7 +3,7 @@ import type { TenantContext } from './auth.js';
 
 /** What every tool needs, shared by all requests of one edge process. */
 export interface EdgeDeps {
-  config: Pick<BaseConfig, 'mode' | 'tiers' | 'maxAttempts'>;
+  config: Pick<BaseConfig, 'mode' | 'prefix' | 'tiers' | 'maxAttempts'>;
   clients: Pick<AwsClients, 'sqs' | 's3'>;
   stores: Stores;
   idempotency: IdempotencyStore;

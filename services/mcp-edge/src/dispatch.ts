@@ -19,6 +19,7 @@ import {
   type TierName,
 } from '@outpost/shared';
 import type { ToolDeps } from './deps.js';
+import { refuseTokenShapedSecrets } from './input-secrets.js';
 import { ToolRefusal } from './tools/results.js';
 
 /** Tasks larger than this (UTF-8 bytes) are stored in S3 and the run keeps only their key. */
@@ -133,6 +134,7 @@ function validate(deps: ToolDeps, input: DispatchInput): Plan {
   if (input.tags && Object.entries(input.tags).some(([k, v]) => k.includes('=') || v.includes('='))) {
     throw new ToolRefusal('tag keys and values must not contain "="; list_runs filters on key=value');
   }
+  refuseTokenShapedSecrets(deps.config, deps.tenant.tenantId, input);
   const sortedTags = input.tags ? Object.fromEntries(Object.entries(input.tags).sort(([a], [b]) => (a < b ? -1 : 1))) : undefined;
   const requestHash = sha256Hex(
     JSON.stringify({ agents, task: input.task, repo: input.repo, ref: input.ref, model: input.model, timeoutSeconds, maxCostUsd, tags: sortedTags }),

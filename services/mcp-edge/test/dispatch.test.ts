@@ -142,6 +142,47 @@ describe('dispatch', () => {
     });
   });
 
+  describe('secrets in the input', () => {
+    // Assembled at runtime so secret scanners do not flag this file.
+    const alnum = (n: number) => 'aB3xY9kQ7z'.repeat(Math.ceil(n / 10)).slice(0, n);
+    const GH = `ghp_${alnum(36)}`;
+    const ANT = `sk-ant-api03-${alnum(60)}`;
+    const AWS = `AKIA${'IOSFODNN7EXAMPLE'}`;
+
+    it.each([
+      ['a GitHub token in the task', { task: `clone with ${GH} and fix it` }, GH, /a GitHub token \(ghp_…\) in task/, 'github_token'],
+      ['an Anthropic key in the task', { task: `export ANTHROPIC_API_KEY=${ANT}; run the tests` }, ANT, /an Anthropic key \(sk-ant-…\) in task/, 'anthropic_api_key'],
+      ['a Claude subscription token in the task', { task: `login with sk-ant-oat01-${alnum(40)}` }, `sk-ant-oat01-${alnum(40)}`, /an Anthropic key \(sk-ant-…\) in task/, 'claude_code_oauth_token'],
+      ['a GitHub token in a tag', { task: 'fix it', tags: { auth: GH } }, GH, /a GitHub token \(ghp_…\) in tag "auth"/, 'github_token'],
+    ])('refuses %s, as push protection does, pointing to the tenant\'s secrets', async (_label, args, token, what, secret) => {
+      const t = await h.tenant('enterprise');
+      const c = await h.client(t.apiKey);
+      const depth = await queueDepth('enterprise');
+      const text = await callError(c, 'dispatch', { agent: 'claude', repo: REPO, ...args });
+      expect(text).toMatch(what);
+      expect(text).toMatch(/stored with the run and shown by get_run and list_runs/);
+      expect(text).toContain(`npm run tenant -- set-secret --name ${secret} --tenant ${t.tenantId}`);
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(token.slice(4, 20));
+      expect((await h.stores.runs.list(t.tenantId)).runs).toEqual([]);
+      expect(await h.stores.usage.getActive(t.tenantId)).toBe(0);
+      expect(await h.stores.usage.getDaily(t.tenantId)).toBe(0);
+      expect(await queueDepth('enterprise')).toBe(depth);
+    });
+
+    it('refuses an AWS key id, saying the agent gets no AWS keys from Outpost', async () => {
+      const text = await callError(client, 'dispatch', { agent: 'shell', repo: REPO, task: `aws s3 ls --access-key ${AWS}` });
+      expect(text).toMatch(/an AWS access key id \(AKIA…\) in task/);
+      expect(text).toMatch(/set-secret/);
+      expect(text).not.toContain(AWS);
+    });
+
+    it('accepts a task that only talks about keys', async () => {
+      const t = await h.tenant('enterprise');
+      await callOk(await h.client(t.apiKey), 'dispatch', { agent: 'shell', repo: REPO, task: 'read ANTHROPIC_API_KEY (sk-ant-...) from the env; rename task-abcdefghijklmnopqrstuvwxyz' });
+    });
+  });
+
   describe('admission', () => {
     it('refuses past the active-run limit, naming the limit, the count and when it frees up', async () => {
       const free = await h.tenant('free');
