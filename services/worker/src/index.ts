@@ -17,3 +17,5 @@ export { EcsAgentTaskProtection, noTaskProtection, type TaskProtection } from '.
 export { checkRootAccess, parseNumstat, redactedCopy, Workspace, WorkspaceRootError, type CollectedChanges, type DiffStats } from './workspace.js';
 export { Worker, type WorkerOptions } from './worker.js';
 export { createPullRequest, githubRepoOf, promoteHandler, PromoteExecution, PromoteFailure, PullRequestError, type PromoteDeps } from './promote/index.js';
+export { ModelGateway, type GatewayOptions } from './gateway/gateway.js';
+export { RunGrant, type BudgetExceeded, type RunGrantOptions, type RunSpend } from './gateway/run-grant.js';

@@ -66,7 +66,8 @@ export class UsageMeter {
   }
 
   private event(data: string): void {
-    if (!data.startsWith('{')) return;
+    // Only events that carry usage are parsed: text deltas can be megabytes of answer.
+    if (!data.startsWith('{') || !data.includes('sage')) return;
     let v: unknown;
     try {
       v = JSON.parse(data);
