@@ -33,6 +33,7 @@ import type { ModelGateway } from './gateway/gateway.js';
 import type { RunGrant } from './gateway/run-grant.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { LogSink } from './log-sink.js';
+import { decideFailure, NonRetryableError, step } from './run-errors.js';
 import { checkRef, InvalidRepoError, parseRepo } from './repo-spec.js';
 import type { AgentIdentity } from './run-as.js';
 import { Workspace, type CollectedChanges } from './workspace.js';
@@ -60,8 +61,11 @@ export type RunOutcome =
   | { kind: 'finished'; status: TerminalStatus }
   /** The lease went to someone else: nothing was written; the message is not ours to settle. */
   | { kind: 'lost' }
-  /** Handed back to the queue (drain): the message should become visible again. */
-  | { kind: 'released' };
+  /**
+   * Handed back to the queue (a drain, or a retry after a worker-side failure): the message should
+   * become visible again, after `retryInSeconds` when set.
+   */
+  | { kind: 'released'; retryInSeconds?: number };
 
 /**
  * Why the worker stopped the agent; `failure`: its own output showed a failure (a refused key);
@@ -129,7 +133,7 @@ export class RunExecution {
     let sink: LogSink | undefined;
     let stdin: FileHandle | undefined;
     try {
-      const secrets = await this.loadSecrets();
+      const secrets = await step("loading the tenant's secrets", () => this.loadSecrets());
       this.secretValues = Object.values(secrets);
       const adapter = ADAPTERS[run.agent];
       let agentEnv: Record<string, string>;
@@ -155,6 +159,7 @@ export class RunExecution {
           // Runs dispatched before budgets existed have none: the tier's default applies.
           maxCostUsd: run.maxCostUsd ?? this.deps.config.base.tiers[run.tier].defaultMaxCostUsd,
           monthly: this.deps.monthlySpend?.(run),
+          agentUid: this.deps.identity?.uid,
         });
         this.grant.onRefused((over) => {
           this.budgetMessage = over.message;
@@ -163,7 +168,7 @@ export class RunExecution {
         });
         agentEnv = buildAgentEnv({ ...envInput, standIn: this.grant.token }).env;
       } catch (err) {
-        if (err instanceof MissingSecretError) return await this.finishEarly('failed', { code: 'missing_secret', message: err.message });
+        if (err instanceof MissingSecretError) throw new NonRetryableError('missing_secret', err.message, { cause: err });
         throw err;
       }
       let spec;
@@ -171,10 +176,10 @@ export class RunExecution {
         spec = parseRepo(run.repo, this.deps.config.base.mode);
         if (run.ref !== undefined) checkRef(run.ref);
       } catch (err) {
-        if (err instanceof InvalidRepoError) return await this.finishEarly('failed', { code: 'invalid_job', message: err.message });
+        if (err instanceof InvalidRepoError) throw new NonRetryableError('invalid_job', err.message, { cause: err });
         throw err;
       }
-      const task = await this.readTask();
+      const task = await step('reading the task', () => this.readTask());
       const target = this.target();
       sink = new LogSink({
         s3: this.deps.s3,
@@ -182,7 +187,7 @@ export class RunExecution {
         tenantId: run.tenantId,
         runId: run.runId,
         tier: run.tier,
-        startSeq: await this.nextChunkSeq(),
+        startSeq: await step('numbering the log chunks', () => this.nextChunkSeq()),
         secrets: this.secretValues,
         file: path.join(ws.outDir, 'log.txt'),
         maxLiveBytes: this.deps.config.liveLogMaxBytes,
@@ -252,11 +257,8 @@ export class RunExecution {
       return await this.end(ws, sink, base, this.decide(exit, sink, result), { exit, durationMs, result });
     } catch (err) {
       if (err instanceof LeaseLostError || this.stopReason === 'lost') return { kind: 'lost' };
-      this.log.error({ err }, 'run failed inside the worker');
-      const message = this.redact(`worker error: ${err instanceof Error ? err.message : String(err)}`);
       try {
-        await sink?.close();
-        return await this.finishEarly('failed', { code: 'internal', message });
+        return await this.failed(err, sink);
       } catch (e) {
         if (e instanceof LeaseLostError) return { kind: 'lost' };
         throw e;
@@ -398,7 +400,37 @@ export class RunExecution {
     return { kind: 'finished', status: ending.status };
   }
 
-  /** Ends a run before a workspace log exists (bad input, missing secret). */
+  /**
+   * A step threw (a NonRetryableError, an S3/SSM/DynamoDB error past the SDK's retries, a bug):
+   * back to the queue with the attempt counted, or failed, as `decideFailure` says.
+   */
+  private async failed(err: unknown, sink: LogSink | undefined): Promise<RunOutcome> {
+    const decision = decideFailure(err, this.run);
+    const message = this.redact(decision.message).slice(-3900);
+    if (decision.action === 'retry') {
+      this.log.warn({ err, code: decision.code, retryInSeconds: decision.delaySeconds }, 'run failed inside the worker; retrying it');
+      sink?.append('sys', [`attempt ${this.run.attempt} failed: ${message}; retrying in ${decision.delaySeconds} s`]);
+      await this.closeSink(sink);
+      await this.deps.runs.release({ tenantId: this.run.tenantId, runId: this.run.runId, tier: this.run.tier, leaseToken: this.leaseToken, countAttempt: true });
+      return { kind: 'released', retryInSeconds: decision.delaySeconds };
+    }
+    this.log.error({ err, code: decision.code }, 'run failed inside the worker');
+    sink?.append('sys', [message]);
+    await this.closeSink(sink);
+    return await this.finishEarly('failed', { code: decision.code, message });
+  }
+
+  /** Flushes the log before a failure is written; an S3 that is down must not keep the run from ending. */
+  private async closeSink(sink: LogSink | undefined): Promise<void> {
+    try {
+      await sink?.close();
+    } catch (err) {
+      if (err instanceof LeaseLostError) throw err;
+      this.log.warn({ err }, 'could not flush the log');
+    }
+  }
+
+  /** Ends a run with an error and no agent result (bad input, missing secret, a worker-side failure). */
   private async finishEarly(status: TerminalStatus, error: RunError): Promise<RunOutcome> {
     await this.deps.runs.finish({
       tenantId: this.run.tenantId,
@@ -408,7 +440,7 @@ export class RunExecution {
       error: { code: error.code, message: this.redact(error.message) },
       retentionDays: this.deps.config.base.tiers[this.run.tier].retentionDays,
     });
-    this.log.info({ status, code: error.code }, 'run finished before the agent started');
+    this.log.info({ status, code: error.code }, 'run finished without an agent result');
     return { kind: 'finished', status };
   }
 
@@ -458,10 +490,17 @@ export class RunExecution {
 
   private async readTask(): Promise<string> {
     if (this.run.task !== undefined) return this.run.task;
-    if (!this.run.taskKey) throw new Error('run has neither task nor taskKey');
-    const out = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.bucket, Key: this.run.taskKey }));
-    if (!out.Body) throw new Error(`task object ${this.run.taskKey} is empty`);
-    return out.Body.transformToString('utf8');
+    const key = this.run.taskKey;
+    if (!key) throw new NonRetryableError('invalid_job', 'the run has neither a task nor a task object');
+    try {
+      const out = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.bucket, Key: key }));
+      if (!out.Body) throw new NonRetryableError('invalid_job', `the task object ${key} is empty`);
+      return await out.Body.transformToString('utf8');
+    } catch (err) {
+      // The edge writes the object before it queues the run: gone now means deleted, for good.
+      if (err instanceof Error && err.name === 'NoSuchKey') throw new NonRetryableError('invalid_job', `the task object ${key} is gone`, { cause: err });
+      throw err;
+    }
   }
 
   private timeoutSeconds(): number {

@@ -122,6 +122,18 @@ describe('ModelGateway', () => {
     g.revoke();
   });
 
+  it('takes a token only from the user its run\'s agent runs as', async () => {
+    const me = process.getuid!();
+    const mine = gw.grant({ tenantId: 'ten_u', runId: 'run_u1', keys: { anthropic: 'k' }, agentUid: me });
+    const other = gw.grant({ tenantId: 'ten_v', runId: 'run_u2', keys: { anthropic: 'k' }, agentUid: me + 1 });
+    expect((await messages(mine.token)).status).toBe(200);
+    const refused = await messages(other.token);
+    expect(refused.status).toBe(401);
+    expect(other.spent().calls).toBe(0);
+    mine.revoke();
+    other.revoke();
+  });
+
   it('shares one monthly limit between a tenant\'s concurrent runs', async () => {
     let spent = 0;
     const monthly: MonthlySpend = { current: async () => ({ spentUsd: spent, limitUsd: 0.02 }), add: async (c) => void (spent += c) };

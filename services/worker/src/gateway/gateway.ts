@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { costOf, PROVIDERS, priceFor, silentLogger, VENDOR_BASE_URLS, type Logger, type PriceTable, type Provider } from '@outpost/shared';
 import { UsageMeter, wireFormatOf } from './meter.js';
+import { peerUid } from './peer-uid.js';
 import { hashToken, RunGrant, type RunGrantOptions } from './run-grant.js';
 
 export interface GatewayOptions {
@@ -30,6 +31,8 @@ export class ModelGateway {
   private readonly logger: Logger;
   private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   private readonly sockets = new Set<Socket>();
+  /** A connection's owner, looked up once per connection (keep-alive carries many calls). */
+  private readonly owners = new WeakMap<Socket, Promise<number | undefined>>();
 
   private constructor(
     private readonly o: GatewayOptions,
@@ -104,6 +107,13 @@ export class ModelGateway {
       this.logger.warn({ provider, path: url.pathname }, 'model gateway refused a call without a live run token');
       return refuse(res, 401, 'authentication_error', 'invalid or expired Outpost run token');
     }
+    if (grant.o.agentUid !== undefined) {
+      const uid = await this.uidOf(provider, req.socket);
+      if (uid !== grant.o.agentUid) {
+        this.logger.warn({ provider, runId: grant.runId, tenantId: grant.tenantId, uid }, 'model gateway refused a run token used by another user');
+        return refuse(res, 401, 'authentication_error', 'invalid or expired Outpost run token');
+      }
+    }
     const key = grant.keyFor(provider);
     if (!key) return refuse(res, 401, 'authentication_error', `this run has no ${provider} key`);
     const over = await grant.admit().catch(() => undefined);
@@ -160,6 +170,15 @@ export class ModelGateway {
         if (!up.complete) up.destroy();
       });
     });
+  }
+
+  private uidOf(provider: Provider, socket: Socket): Promise<number | undefined> {
+    let owner = this.owners.get(socket);
+    if (!owner) {
+      owner = peerUid(this.servers[provider].port, socket.remotePort ?? 0);
+      this.owners.set(socket, owner);
+    }
+    return owner;
   }
 
   // WebSockets are not proxied. Codex falls back to HTTP at once on a 426 (a 404 costs it seven

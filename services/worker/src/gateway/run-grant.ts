@@ -25,6 +25,11 @@ export interface RunGrantOptions {
   /** Model calls stop once the run has spent this much. */
   maxCostUsd?: number | undefined;
   monthly?: MonthlySpend | undefined;
+  /**
+   * The uid the run's agent runs as (the worker is root): the token is accepted only on a
+   * connection that uid opened, so an agent that learns another run's token cannot use it.
+   */
+  agentUid?: number | undefined;
 }
 
 /**
