@@ -86,16 +86,19 @@ export async function handleRunJob(deps: JobDeps, job: JobMessage, message: Mess
     case 'lost':
       return { settle: false, reason: 'lease_lost' };
     case 'released':
-      await visibleAgain(deps, message, log);
-      return { settle: false, reason: 'released' };
+      await visibleAgain(deps, message, log, outcome.retryInSeconds ?? 0);
+      return { settle: false, reason: outcome.retryInSeconds !== undefined ? 'retry' : 'released' };
   }
 }
 
-/** Makes the message visible at once, so another worker picks the run up without waiting. */
-async function visibleAgain(deps: JobDeps, message: Message, log: Logger): Promise<void> {
+/**
+ * Makes the message visible at once (or after a retry's backoff), so another worker picks the run
+ * up without waiting out the visibility timeout.
+ */
+async function visibleAgain(deps: JobDeps, message: Message, log: Logger, afterSeconds = 0): Promise<void> {
   if (!message.ReceiptHandle) return;
   await deps.sqs
-    .send(new ChangeMessageVisibilityCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }))
+    .send(new ChangeMessageVisibilityCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: afterSeconds }))
     .catch((err: unknown) => log.warn({ err }, 'could not make the job visible again; it returns after its visibility timeout'));
 }
 

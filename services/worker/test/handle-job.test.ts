@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Message } from '@aws-sdk/client-sqs';
-import { newRunId, silentLogger, type RunRecord } from '@outpost/shared';
+import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { newRunId, sendJob, silentLogger, type RunRecord } from '@outpost/shared';
 import { handleJob, type JobDeps } from '../src/handle-job.js';
 import type { RunOutcome } from '../src/run-execution.js';
-import { harness, type Harness } from './helpers.js';
+import { harness, until, type Harness } from './helpers.js';
 
 describe('handleJob()', () => {
   let h: Harness;
@@ -118,6 +118,27 @@ describe('handleJob()', () => {
     outcome = { kind: 'released' };
     await expect(handleJob(deps, job(await newRun()))).resolves.toEqual({ settle: false, reason: 'released' });
     outcome = { kind: 'finished', status: 'succeeded' };
+  });
+
+  it('a run handed back for a retry: its job becomes visible again after the backoff, not at once', async () => {
+    const run = await newRun();
+    await sendJob(h.stack.clients.sqs, h.stores.queues, { tier: 'free', tenantId: run.tenantId, runId: run.runId });
+    const received = await h.stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: deps.queueUrl, WaitTimeSeconds: 5, VisibilityTimeout: 60 }));
+    const message = received.Messages![0]!;
+    outcome = { kind: 'released', retryInSeconds: 2 };
+    try {
+      await expect(handleJob(deps, message)).resolves.toEqual({ settle: false, reason: 'retry' });
+    } finally {
+      outcome = { kind: 'finished', status: 'succeeded' };
+    }
+    // fauxqs expires in-flight messages only on a receive, so receive to see it (and keep it, out of the next tests' way).
+    const takeIt = async () =>
+      (await h.stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: deps.queueUrl, WaitTimeSeconds: 0, VisibilityTimeout: 600 }))).Messages?.[0];
+    const handedBackAt = Date.now();
+    expect(await takeIt()).toBeUndefined();
+    const again = await until(takeIt, { timeoutMs: 10_000, intervalMs: 50, what: 'the job visible after its backoff' });
+    expect(Date.now() - handedBackAt).toBeGreaterThanOrEqual(1500);
+    expect(again.MessageId).toBe(message.MessageId);
   });
 
   it('while draining, hands a new job straight back without leasing', async () => {

@@ -33,6 +33,8 @@ export const RunErrorCode = z.enum([
   'agent_unavailable',
   'missing_secret',
   'invalid_job',
+  // S3, SSM, DynamoDB or the network failed the worker on every attempt
+  'dependency_unavailable',
   'internal',
   // the model gateway refused further calls: the run's maxCostUsd or the tenant's monthly limit was reached
   'budget_exceeded',
