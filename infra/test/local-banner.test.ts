@@ -1,18 +1,54 @@
 import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { connectCommands, shellQuote } from '../src/local/banner.js';
+import { bannerLines, connectCommands, maskApiKey, shellQuote } from '../src/local/banner.js';
 
 const run = promisify(execFile);
+const KEY = 'op_test_abcdEFGHijklMNOPqrstUVWX';
+const local = (keyCreated: boolean) => ({ mcpUrl: 'http://127.0.0.1:7400/mcp', apiKey: KEY, tenantId: 'ten_1', created: false, keyCreated });
 
 describe('connectCommands()', () => {
-  it('the stdio line runs the checkout\'s built entry with node, names OUTPOST_HOME, and never npx', () => {
-    const { stdio } = connectCommands({
-      local: { mcpUrl: 'http://127.0.0.1:7400/mcp', apiKey: 'op_test_abc', tenantId: 'ten_1' },
-      home: '/srv/outpost/.outpost',
-      root: '/srv/outpost',
-    });
-    expect(stdio).toBe('claude mcp add outpost -e OUTPOST_API_KEY=op_test_abc -e OUTPOST_HOME=/srv/outpost/.outpost -- node /srv/outpost/services/mcp-edge/dist/stdio.js');
+  it("the stdio line runs the checkout's built entry with node, names OUTPOST_HOME, and never npx", () => {
+    const { stdio } = connectCommands({ local: local(true), home: '/srv/outpost/.outpost', root: '/srv/outpost' });
+    expect(stdio).toBe(`claude mcp add outpost -e "OUTPOST_API_KEY=${KEY}" -e OUTPOST_HOME=/srv/outpost/.outpost -- node /srv/outpost/services/mcp-edge/dist/stdio.js`);
+  });
+
+  it('a key from an earlier start is not in the lines; a shell reads it from local.json (even under an odd path)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'outpost-banner-'));
+    try {
+      const home = path.join(dir, `it's a "home" $(x)`, '.outpost');
+      await mkdir(home, { recursive: true });
+      await writeFile(path.join(home, 'local.json'), JSON.stringify(local(false)));
+      const { http, stdio } = connectCommands({ local: local(false), home, root: '/srv/outpost' });
+      for (const line of [http, stdio]) {
+        expect(line).not.toContain(KEY);
+        // Print the words a shell would pass to claude.
+        const { stdout } = await run('sh', ['-c', `printf '%s\\n' ${line.slice('claude '.length)}`], { cwd: dir });
+        expect(stdout.split('\n')).toEqual(expect.arrayContaining([line === http ? `Authorization: Bearer ${KEY}` : `OUTPOST_API_KEY=${KEY}`]));
+        if (line === stdio) expect(stdout.split('\n')).toContain(`OUTPOST_HOME=${home}`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('bannerLines()', () => {
+  const banner = (keyCreated: boolean) =>
+    bannerLines({ local: local(keyCreated), home: '/h/.outpost', root: '/r', skipped: [], agentsFromCache: [], services: ['mcp-edge'] }).join('\n');
+
+  it('prints the full key on the start that made it', () => {
+    expect(banner(true)).toContain(`API key:   ${KEY}`);
+  });
+
+  it('afterwards only the masked key and the file that holds it', () => {
+    expect(banner(false)).not.toContain(KEY);
+    expect(banner(false)).toContain(`API key:   ${maskApiKey(KEY)}`);
+    expect(maskApiKey(KEY)).toBe('op_test_abcd…');
+    expect(banner(false)).toContain('/h/.outpost/local.json');
   });
 });
 

@@ -23,13 +23,13 @@ describe('ensureLocalTenant()', () => {
   it('creates a tenant and key on first start, reuses them after, and issues a new key when the old one stops resolving', async () => {
     const dir = path.join(home, 'a');
     const first = await ensureLocalTenant(stores.tenants, dir, 'http://127.0.0.1:1/mcp', silentLogger);
-    expect(first.created).toBe(true);
+    expect(first).toMatchObject({ created: true, keyCreated: true });
     expect((await stores.tenants.resolveApiKey(first.apiKey))?.tenantId).toBe(first.tenantId);
     const again = await ensureLocalTenant(stores.tenants, dir, 'http://127.0.0.1:2/mcp', silentLogger);
-    expect(again).toMatchObject({ created: false, tenantId: first.tenantId, apiKey: first.apiKey, mcpUrl: 'http://127.0.0.1:2/mcp' });
+    expect(again).toMatchObject({ created: false, keyCreated: false, tenantId: first.tenantId, apiKey: first.apiKey, mcpUrl: 'http://127.0.0.1:2/mcp' });
     await stores.tenants.revokeApiKey(first.apiKey);
     const rekeyed = await ensureLocalTenant(stores.tenants, dir, 'http://127.0.0.1:2/mcp', silentLogger);
-    expect(rekeyed.tenantId).toBe(first.tenantId);
+    expect(rekeyed).toMatchObject({ created: false, keyCreated: true, tenantId: first.tenantId });
     expect(rekeyed.apiKey).not.toBe(first.apiKey);
     expect(JSON.parse(await readFile(localJsonPath(dir), 'utf8'))).toEqual({ mcpUrl: rekeyed.mcpUrl, apiKey: rekeyed.apiKey, tenantId: rekeyed.tenantId });
   });

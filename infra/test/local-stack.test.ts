@@ -134,6 +134,10 @@ describe('local stack (npm start)', () => {
     // The launcher's own failures start with `outpost:`; services may log to stderr on their own.
     expect(second.stderr()).not.toMatch(/^outpost:|ResourceInUse|already exists/m);
     expect(LocalJson.parse(JSON.parse(await readFile(file, 'utf8')))).toEqual(local);
+    // The key was printed once, when it was created; now a masked form and the file that holds it.
+    expect(second.stdout()).not.toContain(local.apiKey);
+    expect(second.stdout()).toContain(`${local.apiKey.slice(0, 12)}…`);
+    expect(second.stdout()).toContain(file);
     clients = clientsFor(ports);
     stores = openStores({ prefix: 'outpost' }, clients);
     try {

@@ -134,6 +134,32 @@ describe('a real MCP client over stdio: the `claude mcp add` line npm start prin
     expect(entry).toMatch(/✔ Connected/);
   }, 180_000);
 
+  it('after a restart the key is not printed, and both printed lines still connect (they read it from local.json)', async () => {
+    const outpostHome = path.join(dir, 'stack-again', '.outpost');
+    const first = await start(outpostHome);
+    const apiKey = /op_test_[A-Za-z0-9_-]+/.exec(first.stdout())?.[0];
+    expect(apiKey).toBeDefined();
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    running.splice(running.indexOf(first), 1);
+
+    const second = await start(outpostHome);
+    const banner = second.stdout();
+    expect(banner).not.toContain(apiKey);
+    const http = banner
+      .split('\n')
+      .map((x) => x.trim())
+      .find((x) => x.startsWith('claude mcp add --transport http'));
+    expect(http).toBeDefined();
+    for (const [name, line] of [['outpost-http', http!], ['outpost-stdio', stdioLine(banner)]] as const) {
+      const project = path.join(dir, 'elsewhere', name);
+      await mkdir(project, { recursive: true });
+      await shell(line, project);
+      const listed = await shell('claude mcp list', project);
+      expect(listed.split('\n').find((x) => x.startsWith('outpost:'))).toMatch(/✔ Connected/);
+    }
+  }, 240_000);
+
   it('the check can fail: the same line with a wrong key is not connected', async () => {
     const l = await start(path.join(dir, 'stack-bad', '.outpost'));
     const line = stdioLine(l.stdout()).replace(/op_(test|live)_[A-Za-z0-9_-]+/, 'op_test_wrongwrongwrongwrongwrongwrong');

@@ -11,11 +11,19 @@ export function localJsonPath(home: string): string {
   return path.join(home, 'local.json');
 }
 
+/** What ensureLocalTenant() found or made. */
+export interface LocalTenant extends LocalJson {
+  /** A new tenant was made (first start, or local.json was missing or unreadable). */
+  created: boolean;
+  /** The key is new this start: the only time the launcher prints it in full. */
+  keyCreated: boolean;
+}
+
 /**
  * The local tenant and its API key: reused when local.json still holds a working key, a new key
  * for the same tenant when the key no longer resolves, a new tenant on first start.
  */
-export async function ensureLocalTenant(tenants: TenantStore, home: string, mcpUrl: string, logger: Logger): Promise<LocalJson & { created: boolean }> {
+export async function ensureLocalTenant(tenants: TenantStore, home: string, mcpUrl: string, logger: Logger): Promise<LocalTenant> {
   const file = localJsonPath(home);
   let previous: LocalJson | undefined;
   try {
@@ -25,8 +33,10 @@ export async function ensureLocalTenant(tenants: TenantStore, home: string, mcpU
   }
   let result: LocalJson;
   let created = false;
+  let keyCreated = true;
   if (previous && (await tenants.resolveApiKey(previous.apiKey))?.tenantId === previous.tenantId) {
     result = { ...previous, mcpUrl };
+    keyCreated = false;
   } else if (previous && (await tenants.getTenant(previous.tenantId))) {
     const { apiKey } = await tenants.createApiKey(previous.tenantId, 'test');
     result = { mcpUrl, apiKey, tenantId: previous.tenantId };
@@ -44,5 +54,5 @@ export async function ensureLocalTenant(tenants: TenantStore, home: string, mcpU
   await writeFile(tmp, `${JSON.stringify(result, null, 2)}\n`, { mode: 0o600 });
   await chmod(tmp, 0o600);
   await rename(tmp, file);
-  return { ...result, created };
+  return { ...result, created, keyCreated };
 }

@@ -18,7 +18,7 @@ import {
   type Logger,
   writeLocalEndpoints,
 } from '@outpost/shared';
-import { ensureLocalTenant, type LocalJson } from './bootstrap.js';
+import { ensureLocalTenant, type LocalTenant } from './bootstrap.js';
 import type { LocalStackEnv } from './config.js';
 import { PortInUseError, startEmulators, type Emulators } from './emulators.js';
 import { provisionAll } from './provision-local.js';
@@ -36,7 +36,7 @@ export interface ServiceSpec {
 }
 
 export interface LocalStackHandle {
-  local: LocalJson;
+  local: LocalTenant;
   /** Absolute OUTPOST_HOME (where local.json and data/ live). */
   home: string;
   emulators: Emulators;

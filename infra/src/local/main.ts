@@ -3,8 +3,7 @@ import { ConfigError, createLogger, parseEnv } from '@outpost/shared';
 import { LocalStackEnv } from './config.js';
 import { PortInUseError } from './emulators.js';
 import { launchLocalStack, REPO_ROOT } from './launcher.js';
-import { localJsonPath } from './bootstrap.js';
-import { connectCommands } from './banner.js';
+import { bannerLines } from './banner.js';
 
 // `npm start`: the whole fleet on this machine, no AWS account.
 async function main(): Promise<void> {
@@ -29,26 +28,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const { local } = stack;
-  const connect = connectCommands({ local, home: stack.home, root: REPO_ROOT });
-  const lines = [
-    '',
-    'Outpost is running locally.',
-    `  MCP URL:   ${local.mcpUrl}`,
-    `  API key:   ${local.apiKey}`,
-    `  Tenant:    ${local.tenantId}`,
-    `  Saved to:  ${localJsonPath(stack.home)} (mode 0600)`,
-    '',
-    'Connect Claude Code over HTTP:',
-    `  ${connect.http}`,
-    'or over stdio (from any directory; the stack must be running):',
-    `  ${connect.stdio}`,
-    '',
-    ...stack.skipped.map((s) => `  skipped: ${s} is not built yet`),
-    `Agent CLIs from the cache: ${stack.agentsFromCache.join(', ') || 'none'} (npm run agents -- install adds the pinned ones).`,
-    `Services: ${[...stack.children.keys()].join(', ') || 'none'}. Press Ctrl-C to stop.`,
-    '',
-  ];
+  const lines = bannerLines({
+    local: stack.local,
+    home: stack.home,
+    root: REPO_ROOT,
+    skipped: stack.skipped,
+    agentsFromCache: stack.agentsFromCache,
+    services: [...stack.children.keys()],
+  });
   process.stdout.write(`${lines.join('\n')}\n`);
 
   let firstSignalAt: number | undefined;
