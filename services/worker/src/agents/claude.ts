@@ -1,6 +1,6 @@
 import { VENDOR_BASE_URLS } from '@outpost/shared';
 import { z } from 'zod';
-import { MAX_LINE } from '../line-splitter.js';
+import { JsonLineJoiner } from './json-line-joiner.js';
 import type { AgentAdapter, AgentFailure, AgentFailureCode, AgentInvocation, AgentResult, AgentSetup, OutputParser } from './types.js';
 import { clip, compactUsage, providerFailureCode, tryJson } from './types.js';
 
@@ -96,19 +96,17 @@ const AssistantEvent = z.object({
   message: z.object({ content: z.array(z.looseObject({ type: z.string(), text: z.string().optional() })) }),
 });
 
-/** A JSON line longer than the worker's line limit arrives cut into pieces; this much is joined again. */
-const MAX_JOINED = 1024 * 1024;
 
 export class ClaudeParser implements OutputParser {
   private lastText: string | undefined;
   private result_: ResultEvent | undefined;
   private lastRetry: RetryEvent | undefined;
   private refused: AgentFailure | undefined;
-  private pending: string | undefined;
+  private readonly joiner = new JsonLineJoiner();
 
   line(text: string, stream: 'out' | 'err'): 'stop' | void {
     if (stream === 'err') return;
-    const whole = this.join(text);
+    const whole = this.joiner.push(text);
     const ev = whole === undefined ? undefined : tryJson(whole);
     if (!ev) return;
     if (ev.type === 'result') {
@@ -168,21 +166,6 @@ export class ClaudeParser implements OutputParser {
     return undefined;
   }
 
-  /** Joins the pieces of a cut JSON line; undefined while a line is still arriving. */
-  private join(text: string): string | undefined {
-    if (this.pending !== undefined) {
-      this.pending = this.pending.length + text.length <= MAX_JOINED ? this.pending + text : '';
-      if (text.length >= MAX_LINE) return undefined;
-      const whole = this.pending;
-      this.pending = undefined;
-      return whole;
-    }
-    if (text.length >= MAX_LINE && text.startsWith('{')) {
-      this.pending = text;
-      return undefined;
-    }
-    return text;
-  }
 }
 
 /** The code for an API error the CLI gave up on: by HTTP status, else by its words. */

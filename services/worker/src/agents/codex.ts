@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { VENDOR_BASE_URLS } from '@outpost/shared';
 import { z } from 'zod';
+import { JsonLineJoiner } from './json-line-joiner.js';
 import type { AgentAdapter, AgentFailure, AgentFailureCode, AgentInvocation, AgentResult, AgentSetup, OutputParser } from './types.js';
 import { clip, compactUsage, providerFailureCode, tryJson } from './types.js';
-import { MAX_LINE } from '../line-splitter.js';
 
 /** The model provider we define for codex; the built-in `openai` one cannot be reconfigured. */
 const PROVIDER_ID = 'outpost';
@@ -131,11 +131,9 @@ export function codexFailureCode(message: string): AgentFailureCode {
   return PROVIDER_DOWN.test(text) ? 'provider_error' : 'agent_failed';
 }
 
-/** A JSON line longer than the worker's line limit arrives cut into pieces; this much is joined again. */
-const MAX_JOINED = 1024 * 1024;
 
 class CodexParser implements OutputParser {
-  private pending: string | undefined;
+  private readonly joiner = new JsonLineJoiner();
   private finalMessage: string | undefined;
   private input = 0;
   private cached = 0;
@@ -146,7 +144,7 @@ class CodexParser implements OutputParser {
 
   line(text: string, stream: 'out' | 'err'): 'stop' | void {
     if (stream === 'err') return;
-    const whole = this.join(text);
+    const whole = this.joiner.push(text);
     if (whole === undefined) return;
     const json = tryJson(whole);
     if (!json) return;
@@ -187,22 +185,6 @@ class CodexParser implements OutputParser {
     };
   }
 
-  /** Joins the pieces of a cut JSON line (a long answer or command output); undefined while one is still arriving. */
-  private join(text: string): string | undefined {
-    if (this.pending !== undefined) {
-      // Past MAX_JOINED the line is given up (it is still in the log).
-      this.pending = this.pending.length + text.length <= MAX_JOINED ? this.pending + text : '';
-      if (text.length >= MAX_LINE) return undefined;
-      const whole = this.pending;
-      this.pending = undefined;
-      return whole;
-    }
-    if (text.length >= MAX_LINE && text.startsWith('{')) {
-      this.pending = text;
-      return undefined;
-    }
-    return text;
-  }
 
   /** Keeps the first failure (the cause); a refused key stops the CLI at once. */
   private fail(code: AgentFailureCode, message: string): 'stop' | void {

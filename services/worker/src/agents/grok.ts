@@ -1,6 +1,6 @@
 import { VENDOR_BASE_URLS } from '@outpost/shared';
 import { z } from 'zod';
-import { MAX_LINE } from '../line-splitter.js';
+import { JsonLineJoiner } from './json-line-joiner.js';
 import type { AgentAdapter, AgentFailure, AgentInvocation, AgentResult, AgentSetup, OutputParser } from './types.js';
 import { clip, compactUsage, num, providerFailureCode } from './types.js';
 
@@ -80,8 +80,6 @@ type GrokMessage = z.infer<typeof GrokMessage>;
 /** What grok's agent loop answers when the API call throws (it then exits 0). */
 const API_ERROR_PREFIX = 'Sorry, I encountered an error: ';
 const ROUNDS_EXHAUSTED = 'Maximum tool execution rounds reached.';
-/** A JSON line longer than the worker's line limit arrives cut into pieces; this much is joined again. */
-const MAX_JOINED = 1024 * 1024;
 
 export class GrokParser implements OutputParser {
   private final: string | undefined;
@@ -89,11 +87,11 @@ export class GrokParser implements OutputParser {
   private input = 0;
   private output = 0;
   private sawUsage = false;
-  private pending: string | undefined;
+  private readonly joiner = new JsonLineJoiner();
 
   line(text: string, stream: 'out' | 'err'): 'stop' | void {
     if (stream === 'err') return;
-    const whole = this.join(text);
+    const whole = this.joiner.push(text);
     if (whole === undefined) return;
     const msg = parseMessage(whole);
     if (msg) return this.message(msg);
@@ -108,21 +106,6 @@ export class GrokParser implements OutputParser {
     };
   }
 
-  /** Joins the pieces of a cut JSON line; undefined while a line is still arriving. */
-  private join(text: string): string | undefined {
-    if (this.pending !== undefined) {
-      this.pending = this.pending.length + text.length <= MAX_JOINED ? this.pending + text : '';
-      if (text.length >= MAX_LINE) return undefined;
-      const whole = this.pending;
-      this.pending = undefined;
-      return whole;
-    }
-    if (text.length >= MAX_LINE && text.startsWith('{')) {
-      this.pending = text;
-      return undefined;
-    }
-    return text;
-  }
 
   private message(msg: GrokMessage): 'stop' | void {
     if (msg.usage) {
