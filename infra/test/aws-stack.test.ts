@@ -164,6 +164,14 @@ describe('AWS stack', () => {
       for (const r of ssm.flatMap((s) => s.Resource)) expect(r).toMatch(/:parameter\/outpost\/test\/tenants(\/\*)?$/);
     });
 
+    it('the edge may list tenant secrets under its environment’s path (to check names at dispatch) but decrypt none', () => {
+      const edge = statementsOf(`${PREFIX}-edge-task`);
+      const ssm = edge.filter((s) => s.Action.some((a) => a.startsWith('ssm:')));
+      expect(ssm.flatMap((s) => s.Action)).toEqual(['ssm:GetParametersByPath']);
+      for (const r of ssm.flatMap((s) => s.Resource)) expect(r).toMatch(/:parameter\/outpost\/test\/tenants(\/\*)?$/);
+      expect(edge.flatMap((s) => s.Action).filter((a) => a.startsWith('kms:'))).toEqual([]);
+    });
+
     it('the dispatcher may update and describe the worker services only', () => {
       const ecs = statementsOf(`${PREFIX}-dispatcher-task`).filter((s) => s.Action.some((a) => a.startsWith('ecs:')));
       expect(ecs.flatMap((s) => s.Action).sort()).toEqual(['ecs:DescribeServices', 'ecs:UpdateService']);

@@ -190,7 +190,7 @@ export class Compute extends Construct {
     const edgeRole = new TaskRole(this, 'edge-role', {
       name: `${config.prefix}-edge-task`,
       account: props.account,
-      statements: edgeStatements(data),
+      statements: edgeStatements(data, arns),
     }).role;
     const edgeTask = this.taskDefinition('edge', {
       size: config.edge,

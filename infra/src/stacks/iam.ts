@@ -51,8 +51,8 @@ function tableStatement(data: Data, id: TableId, actions: string[], sidPrefix: s
 
 const ssmArn = (c: ArnContext, path: string) => `arn:${c.partition}:ssm:${c.region}:${c.account}:parameter${path}`;
 
-/** The MCP edge: tenants, keys, admission and runs; sends jobs; presigns artifact reads. */
-export function edgeStatements(data: Data): Statement[] {
+/** The MCP edge: tenants, keys, admission and runs; sends jobs; presigns artifact reads; lists secret names. */
+export function edgeStatements(data: Data, c: ArnContext): Statement[] {
   return [
     ...(['runs', 'tenants', 'apiKeys', 'usage', 'idempotency'] as const).map((id) =>
       tableStatement(data, id, [...READ, ...WRITE], 'Table'),
@@ -70,6 +70,14 @@ export function edgeStatements(data: Data): Statement[] {
       Effect: 'Allow',
       Action: ['s3:GetObject', 's3:PutObject'],
       Resource: [`${data.bucket.arn}/${data.bucketDef.tenantPrefix}*`],
+    },
+    {
+      // dispatch refuses an agent whose secret a tenant has not stored. It reads with
+      // WithDecryption false and holds no kms:Decrypt, so it sees names and ciphertext, never a key.
+      Sid: 'TenantSecretNames',
+      Effect: 'Allow',
+      Action: ['ssm:GetParametersByPath'],
+      Resource: [ssmArn(c, `/outpost/${c.env}/tenants`), ssmArn(c, `/outpost/${c.env}/tenants/*`)],
     },
   ];
 }

@@ -11,6 +11,11 @@ export interface ParameterStore {
   get(name: string): Promise<string | undefined>;
   /** Every parameter under a path prefix (recursive), keyed by full name. */
   getByPath(prefix: string): Promise<Record<string, string>>;
+  /**
+   * Full names of the parameters under a path prefix (recursive) that hold a non-empty value,
+   * without decrypting any: the edge checks which secrets a tenant stored and never sees one.
+   */
+  names(prefix: string): Promise<string[]>;
   /** `keyId`: the KMS key of a SecureString (SSM only; the workers may decrypt with the stack's key only). */
   put(name: string, value: string, options?: { secure?: boolean; keyId?: string }): Promise<void>;
 }
@@ -37,6 +42,20 @@ export class SsmParameterStore implements ParameterStore {
         new GetParametersByPathCommand({ Path: prefix, Recursive: true, WithDecryption: true, ...(next ? { NextToken: next } : {}) }),
       );
       for (const p of page.Parameters ?? []) if (p.Name && p.Value !== undefined) out[p.Name] = p.Value;
+      next = page.NextToken;
+    } while (next);
+    return out;
+  }
+
+  /** SecureString values come back encrypted (WithDecryption false), so no kms:Decrypt is needed or used. */
+  async names(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    let next: string | undefined;
+    do {
+      const page = await this.ssm.send(
+        new GetParametersByPathCommand({ Path: prefix, Recursive: true, WithDecryption: false, ...(next ? { NextToken: next } : {}) }),
+      );
+      for (const p of page.Parameters ?? []) if (p.Name && p.Value) out.push(p.Name);
       next = page.NextToken;
     } while (next);
     return out;
@@ -69,6 +88,12 @@ export class FileParameterStore implements ParameterStore {
     const all = await this.read();
     const p = prefix.endsWith('/') ? prefix : `${prefix}/`;
     return Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(p)));
+  }
+
+  async names(prefix: string): Promise<string[]> {
+    return Object.entries(await this.getByPath(prefix))
+      .filter(([, value]) => value.length > 0)
+      .map(([name]) => name);
   }
 
   /** `secure` is accepted for the interface; the whole file is 0600 anyway. */

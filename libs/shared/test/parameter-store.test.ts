@@ -30,6 +30,15 @@ describe('FileParameterStore', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 
+  it('names the parameters under a path that hold a value', async () => {
+    const store = new FileParameterStore(path.join(dir, 'names.json'));
+    await store.put(parameterPaths.tenantSecret('local', 'ten_1', 'anthropic_api_key'), 'k1');
+    await store.put(parameterPaths.tenantSecret('local', 'ten_1', 'openai_api_key'), '');
+    await store.put(parameterPaths.tenantSecret('local', 'ten_10', 'gemini_api_key'), 'other');
+    expect(await store.names(parameterPaths.tenantSecrets('local', 'ten_1'))).toEqual(['/outpost/local/tenants/ten_1/anthropic_api_key']);
+    expect(await store.names(parameterPaths.tenantSecrets('local', 'ten_2'))).toEqual([]);
+  });
+
   it('keeps every value under concurrent puts (no lost update)', async () => {
     const file = path.join(dir, 'concurrent.json');
     const store = new FileParameterStore(file);

@@ -1,5 +1,6 @@
 import type { AwsClients, BaseConfig, Clock, IdempotencyStore, Logger, Stores } from '@outpost/shared';
 import type { TenantContext } from './auth.js';
+import type { SecretNameSource } from './stored-secret-names.js';
 
 /** What every tool needs, shared by all requests of one edge process. */
 export interface EdgeDeps {
@@ -7,6 +8,8 @@ export interface EdgeDeps {
   clients: Pick<AwsClients, 'sqs' | 's3'>;
   stores: Stores;
   idempotency: IdempotencyStore;
+  /** Which secrets a tenant stored (names only), so dispatch refuses an agent that would lack its key. */
+  secretNames: SecretNameSource;
   logger: Logger;
   clock: Clock;
   /** Aborted when the edge shuts down: long waits return early with what they have. */

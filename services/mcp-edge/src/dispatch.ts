@@ -18,6 +18,7 @@ import {
   type Tags,
   type TierName,
 } from '@outpost/shared';
+import { refuseAgentsThatCannotRun } from './agent-readiness.js';
 import type { ToolDeps } from './deps.js';
 import { refuseTokenShapedSecrets } from './input-secrets.js';
 import { ToolRefusal } from './tools/results.js';
@@ -61,6 +62,7 @@ export interface DispatchResult {
  */
 export async function dispatch(deps: ToolDeps, input: DispatchInput): Promise<DispatchResult> {
   const plan = validate(deps, input);
+  await refuseAgentsThatCannotRun(deps, plan.agents);
   for (let attempt = 0; attempt < 3; attempt++) {
     const runIds = plan.agents.map(() => newRunId(deps.clock.now().getTime()));
     if (!plan.idempotencyKey) return { runs: await admitAndCreate(deps, plan, runIds, undefined), replayed: false };

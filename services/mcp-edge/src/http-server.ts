@@ -6,6 +6,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import {
   createAwsClients,
   IdempotencyStore,
+  openParameterStore,
   openStores,
   silentLogger,
   systemClock,
@@ -13,10 +14,12 @@ import {
   type BaseConfig,
   type Clock,
   type Logger,
+  type ParameterStore,
 } from '@outpost/shared';
 import { Authenticator } from './auth.js';
 import type { EdgeDeps } from './deps.js';
 import { createMcpServer } from './mcp-server.js';
+import { StoredSecretNames } from './stored-secret-names.js';
 import { TOOLS, type ToolRegistrar } from './tools/index.js';
 
 /** Largest request body accepted on /mcp (a 50,000-character task is at most ~200 KB of UTF-8). */
@@ -40,6 +43,8 @@ export interface EdgeOptions {
   /** Tools to serve. @default TOOLS */
   tools?: readonly ToolRegistrar[];
 }
+  /** Where the tenants' secrets live; the edge reads names only. @default the mode's (SSM, or OUTPOST_HOME/secrets.json) */
+  params?: ParameterStore;
 
 export interface Edge {
   server: Server;
@@ -70,6 +75,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     stores,
     idempotency: new IdempotencyStore({ tableName: stores.names.tables.idempotency, doc: clients.doc, clock }),
     logger,
+    secretNames: new StoredSecretNames({ params: options.params ?? openParameterStore(config, 'secrets'), env: config.env, clock }),
     clock,
     shutdown: shutdown.signal,
   };

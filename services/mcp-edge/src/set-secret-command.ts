@@ -13,8 +13,12 @@ export function setSecretCommand(ctx: SetSecretContext, tenantId: string, name: 
   return `printf %s "$${name.toUpperCase()}" | npm run tenant -- set-secret --name ${name} --tenant ${tenantId}${kms}`;
 }
 
-/** Who runs it: in local mode the caller runs the stack; in aws mode an operator holds the admin command. */
-export function setSecretAdvice(ctx: SetSecretContext, commands: string[]): string {
+/**
+ * "run: <lines>", or in aws mode "ask your Outpost operator to run: <lines>" (there the admin
+ * command needs the stack's credentials; locally the caller runs the stack).
+ */
+export function setSecretAdvice(ctx: SetSecretContext, commands: string[], options: { oneOf?: boolean } = {}): string {
   const lines = commands.join('\n  ');
-  return ctx.mode === 'local' ? `run:\n  ${lines}` : `ask your Outpost operator to run:\n  ${lines}`;
+  const run = `run${options.oneOf && commands.length > 1 ? ' one of' : ''}:\n  ${lines}`;
+  return ctx.mode === 'local' ? run : `ask your Outpost operator to ${run}`;
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { ConfigError, createAwsClients, createLogger, IdempotencyStore, openStores, systemClock } from '@outpost/shared';
+import { ConfigError, createAwsClients, createLogger, IdempotencyStore, openParameterStore, openStores, systemClock } from '@outpost/shared';
 import { withLocalEndpoints } from '@outpost/shared';
 import { Authenticator } from './auth.js';
 import { loadMcpEdgeConfig } from './config.js';
 import { createMcpServer } from './mcp-server.js';
+import { StoredSecretNames } from './stored-secret-names.js';
 
 // `outpost-mcp`: the same tools over stdio for a local MCP client, acting as OUTPOST_API_KEY's
 // tenant. stdout carries the protocol, so logs go to stderr.
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     clients,
     stores,
     idempotency: new IdempotencyStore({ tableName: stores.names.tables.idempotency, doc: clients.doc }),
+    secretNames: new StoredSecretNames({ params: openParameterStore(config, 'secrets'), env: config.env }),
     logger: logger.child({ tenantId: tenant.tenantId }),
     clock: systemClock,
     shutdown: shutdown.signal,

@@ -5,7 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startTestStack, type TestStack } from '@outpost/infra/local';
-import { openStores, resolveTiers, type Stores, type TierLimits, type TierName } from '@outpost/shared';
+import { FileParameterStore, openStores, parameterPaths, resolveTiers, type SecretName, type Stores, type TierLimits, type TierName } from '@outpost/shared';
 import { startEdge, type Edge } from '../../src/index.js';
 
 export interface Harness {
@@ -14,7 +14,13 @@ export interface Harness {
   edge: Edge;
   /** `http://127.0.0.1:port/mcp` */
   mcpUrl: string;
-  tenant(tier?: TierName): Promise<{ tenantId: string; apiKey: string }>;
+  /**
+   * A new tenant and API key. It has a (fake) key for every model provider unless `secrets` says
+   * otherwise, so dispatch finds what each agent needs; github_token only when given.
+   */
+  tenant(tier?: TierName, options?: { secrets?: Partial<Record<SecretName, string>> }): Promise<{ tenantId: string; apiKey: string }>;
+  /** Stores one of a tenant's secrets, as `npm run tenant -- set-secret` does in local mode. */
+  setSecret(tenantId: string, name: SecretName, value: string): Promise<void>;
   /** A connected MCP client acting with `apiKey`. */
   client(apiKey: string): Promise<Client>;
   close(): Promise<void>;
@@ -28,16 +34,20 @@ export async function startHarness(options: { tiers?: Partial<Record<TierName, P
   const edge = await startEdge({ config, clients: stack.clients });
   const stores = openStores(stack.config, stack.clients);
   const clients: Client[] = [];
+  const params = new FileParameterStore(path.join(stack.config.home, 'secrets.json'));
+  const setSecret = (tenantId: string, name: SecretName, value: string) => params.put(parameterPaths.tenantSecret(stack.config.env, tenantId, name), value);
   return {
     stack,
     stores,
     edge,
     mcpUrl: `${edge.url}/mcp`,
-    async tenant(tier: TierName = 'enterprise') {
+    async tenant(tier: TierName = 'enterprise', { secrets = MODEL_KEYS } = {}) {
       const t = await stores.tenants.createTenant({ name: `test-${tier}`, tier });
       const { apiKey } = await stores.tenants.createApiKey(t.tenantId, 'test');
+      for (const [name, value] of Object.entries(secrets)) await setSecret(t.tenantId, name as SecretName, value);
       return { tenantId: t.tenantId, apiKey };
     },
+    setSecret,
     async client(apiKey: string) {
       const client = new Client({ name: 'edge-test', version: '1.0.0' });
       const transport = new StreamableHTTPClientTransport(new URL(`${edge.url}/mcp`), {
@@ -89,3 +99,11 @@ export async function until(cond: () => Promise<boolean> | boolean, { timeoutMs 
 }
 
 export const REPO = 'https://github.com/example/project.git';
+
+/** A stand-in value for every model provider's key (never sent anywhere: no worker runs here). */
+export const MODEL_KEYS: Partial<Record<SecretName, string>> = {
+  anthropic_api_key: 'test-anthropic-key',
+  openai_api_key: 'test-openai-key',
+  gemini_api_key: 'test-gemini-key',
+  xai_api_key: 'test-xai-key',
+};
