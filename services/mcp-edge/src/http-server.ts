@@ -21,6 +21,7 @@ import type { EdgeDeps } from './deps.js';
 import { createMcpServer } from './mcp-server.js';
 import { StoredSecretNames } from './stored-secret-names.js';
 import { TOOLS, type ToolRegistrar } from './tools/index.js';
+import { unauthorizedBody } from './unauthorized.js';
 
 /** Largest request body accepted on /mcp (a 50,000-character task is at most ~200 KB of UTF-8). */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -42,9 +43,9 @@ export interface EdgeOptions {
   clock?: Clock;
   /** Tools to serve. @default TOOLS */
   tools?: readonly ToolRegistrar[];
-}
   /** Where the tenants' secrets live; the edge reads names only. @default the mode's (SSM, or OUTPOST_HOME/secrets.json) */
   params?: ParameterStore;
+}
 
 export interface Edge {
   server: Server;
@@ -74,8 +75,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     clients,
     stores,
     idempotency: new IdempotencyStore({ tableName: stores.names.tables.idempotency, doc: clients.doc, clock }),
-    logger,
     secretNames: new StoredSecretNames({ params: options.params ?? openParameterStore(config, 'secrets'), env: config.env, clock }),
+    logger,
     clock,
     shutdown: shutdown.signal,
   };
@@ -89,11 +90,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     // MCP's transport rules: a browser page must not reach a local server via DNS rebinding.
     if (config.mode === 'local' && !localOrigin(req.headers.origin)) return sendJson(res, 403, { error: 'origin not allowed' });
     const tenant = await authenticator.fromHeader(req.headers.authorization);
-    if (!tenant) {
-      res.writeHead(401, { 'WWW-Authenticate': 'Bearer realm="outpost"', 'Content-Length': '0' });
-      res.end();
-      return;
-    }
+    if (!tenant) return sendJson(res, 401, unauthorizedBody(req.headers.authorization, config), { 'WWW-Authenticate': 'Bearer realm="outpost"' });
     if (req.method !== 'POST') {
       // Stateless: no standalone SSE stream (GET) and no session to delete (DELETE).
       return sendJson(res, 405, { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null }, { Allow: 'POST' });

@@ -32,22 +32,35 @@ describe('mcp-edge HTTP', () => {
   });
 
   describe('auth', () => {
-    it.each([
-      ['missing', {}],
-      ['malformed (no Bearer)', { Authorization: 'op_test_abcdefghijklmnopqrstuvwxyz' }],
-      ['malformed (not a key)', { Authorization: 'Bearer hello' }],
-      ['unknown', { Authorization: 'Bearer op_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }],
-    ])('answers 401 with WWW-Authenticate for a %s key, and says nothing else', async (_label, headers) => {
-      const res = await post(h, headers);
+    /** A 401's JSON-RPC error, after checking what every 401 shares. */
+    const unauthorized = async (res: Response) => {
       expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
-      expect(await res.text()).toBe('');
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="outpost"');
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const body = (await res.json()) as { jsonrpc: string; id: null; error: { code: number; message: string; data: { reason: string } } };
+      expect(body).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32001 } });
+      return body.error;
+    };
+
+    it.each([
+      ['missing', {}, 'missing', /no API key/i],
+      ['malformed (no Bearer)', { Authorization: 'op_test_abcdefghijklmnopqrstuvwxyz' }, 'malformed', /Bearer op_live_/],
+      ['malformed (not a key)', { Authorization: 'Bearer hello' }, 'malformed', /not an Outpost API key/],
+      ['unknown', { Authorization: 'Bearer op_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, 'unknown_or_revoked', /unknown or revoked/],
+    ])('answers 401 with WWW-Authenticate for a %s key, saying what is wrong and how to get a key', async (_label, headers, reason, says) => {
+      const error = await unauthorized(await post(h, headers));
+      expect(error.data.reason).toBe(reason);
+      expect(error.message).toMatch(says);
+      // How to get a key: in local mode the file npm start writes, and the admin command.
+      expect(error.message).toContain(`${h.stack.config.home}/local.json`);
+      expect(error.message).toContain('npm run tenant -- create-key --tenant');
     });
 
-    it('answers 401 for a revoked key', async () => {
-      const res = await post(h, { Authorization: `Bearer ${revoked.apiKey}` });
-      expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    it('answers 401 for a revoked key, word for word as for an unknown one (a key is never confirmed to exist)', async () => {
+      const error = await unauthorized(await post(h, { Authorization: `Bearer ${revoked.apiKey}` }));
+      const unknown = await unauthorized(await post(h, { Authorization: 'Bearer op_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }));
+      expect(error).toEqual(unknown);
+      expect(error.message).not.toContain(revoked.apiKey);
     });
 
     it('refuses a key revoked after use once its cache entry expires', async () => {
