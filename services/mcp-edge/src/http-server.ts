@@ -17,6 +17,7 @@ import {
   type ParameterStore,
 } from '@outpost/shared';
 import { Authenticator } from './auth.js';
+import { callLogger, tagCalls } from './call-context.js';
 import type { EdgeDeps } from './deps.js';
 import { createMcpServer } from './mcp-server.js';
 import { StoredSecretNames } from './stored-secret-names.js';
@@ -66,7 +67,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const { config } = options;
   const ownClients = !options.clients;
   const clients = options.clients ?? createAwsClients(config);
-  const logger = options.logger ?? silentLogger;
+  const logger = callLogger(options.logger ?? silentLogger);
   const clock = options.clock ?? systemClock;
   const stores = openStores(config, clients, clock);
   const shutdown = new AbortController();
@@ -110,6 +111,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     // Closing the server closes its transport too (each close builds an error object: do it once).
     res.on('close', () => void server.close());
     await server.connect(transport);
+    tagCalls(transport);
     await transport.handleRequest(req, res, body);
   };
 

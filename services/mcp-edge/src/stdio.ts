@@ -3,6 +3,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { ConfigError, createAwsClients, createLogger, IdempotencyStore, openParameterStore, openStores, systemClock } from '@outpost/shared';
 import { withLocalEndpoints } from '@outpost/shared';
 import { Authenticator } from './auth.js';
+import { callLogger, tagCalls } from './call-context.js';
 import { loadMcpEdgeConfig } from './config.js';
 import { createMcpServer } from './mcp-server.js';
 import { StoredSecretNames } from './stored-secret-names.js';
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
     process.stderr.write('outpost-mcp: set OUTPOST_API_KEY to your Outpost API key (op_live_… or op_test_…)\n');
     process.exit(2);
   }
-  const logger = createLogger({ service: 'mcp-edge-stdio', level: config.logLevel, destination: process.stderr });
+  const logger = callLogger(createLogger({ service: 'mcp-edge-stdio', level: config.logLevel, destination: process.stderr }));
   const clients = createAwsClients(config);
   const stores = openStores(config, clients);
   const tenant = await new Authenticator({ tenants: stores.tenants, ttlMs: 0 }).resolve(config.apiKey);
@@ -55,7 +56,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.stdin.on('end', stop);
-  await server.connect(new StdioServerTransport());
+  const transport = new StdioServerTransport();
+  await server.connect(transport);
+  tagCalls(transport);
 }
 
 main().catch((err: unknown) => {

@@ -396,7 +396,7 @@ export class RunExecution {
       ...spend,
       retentionDays: this.deps.config.base.tiers[this.run.tier].retentionDays,
     });
-    this.log.info({ status: ending.status }, 'run finished');
+    this.log.info({ status: ending.status, ...(ending.error ? { code: ending.error.code } : {}) }, 'run finished');
     return { kind: 'finished', status: ending.status };
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '@outpost/shared';
+import { currentRequestId } from '../call-context.js';
 
 /** A successful tool result: structured content plus a short text for humans. */
 export function ok(structuredContent: Record<string, unknown>, text: string): CallToolResult {
@@ -19,14 +20,15 @@ export class ToolRefusal extends Error {
 
 /**
  * Runs a tool body; a ToolRefusal becomes its message, anything else is logged and reported
- * with a reference id only (never a stack trace or an internal message).
+ * with a reference id only (never a stack trace or an internal message). The reference is the
+ * call's request id, so it finds every line the call logged.
  */
 export async function guarded(logger: Logger, tool: string, body: () => Promise<CallToolResult>): Promise<CallToolResult> {
   try {
     return await body();
   } catch (err) {
     if (err instanceof ToolRefusal) return refuse(err.message);
-    const ref = randomUUID();
+    const ref = currentRequestId() ?? randomUUID();
     logger.error({ err, tool, ref }, 'tool failed');
     return refuse(`internal error in ${tool} (ref ${ref}); nothing was changed that a retry would duplicate, try again shortly`);
   }
