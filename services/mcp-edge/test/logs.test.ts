@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startTestStack, type TestStack } from '@outpost/infra/local';
-import { createLogger, openStores, writeLocalCredentials } from '@outpost/shared';
+import { createLogger, openStores } from '@outpost/shared';
 import { startEdge, type Edge } from '../src/index.js';
 import { callOk, REPO } from './helpers/harness.js';
 
@@ -90,12 +90,10 @@ describe('mcp-edge logs', () => {
 
   it('over stdio (one server for many calls): a distinct request id per call, tenantId once', async () => {
     expect(existsSync(path.join(DIST, 'stdio.js'))).toBe(true);
-    await writeFile(path.join(home, 'endpoints.json'), JSON.stringify({ ...stack.config.endpoints, prefix: stack.config.prefix, env: stack.config.env }));
-    if (stack.config.credentials) await writeLocalCredentials(home, stack.config.credentials);
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [path.join(DIST, 'stdio.js')],
-      env: { PATH: process.env.PATH ?? '', OUTPOST_HOME: home, OUTPOST_API_KEY: apiKey, OUTPOST_LOG_LEVEL: 'info' },
+      env: { ...stack.env, PATH: process.env.PATH ?? '', OUTPOST_API_KEY: apiKey, OUTPOST_LOG_LEVEL: 'info' },
       stderr: 'pipe',
     });
     const stderr: string[] = [];
