@@ -36,7 +36,9 @@ export const WorkerEnv = BaseEnv.extend({
     .min(1)
     .max(16)
     .optional()
-    .describe('Runs one worker handles at once. Default 2 in local mode, 1 in aws mode.'),
+    .describe(
+      "Runs one worker handles at once. Default: its tier's `runsPerWorker` (1 for every tier unless `OUTPOST_TIERS` changes it), the number the dispatcher sizes pools by; the local scaler passes that value.",
+    ),
   OUTPOST_WORKER_ROOT: z.string().min(1).optional().describe('Directory for run workspaces. Default `$TMPDIR/outpost-work`.'),
   OUTPOST_DRAIN_GRACE_SECONDS: seconds(100).describe('On SIGTERM, how long running agents may go on before they are stopped and their runs requeued.'),
   OUTPOST_LEASE_SECONDS: seconds(30).describe('Lease length on a run; renewed while the run lasts.'),
@@ -163,7 +165,9 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     base,
     tier: parsed.OUTPOST_WORKER_TIER,
     workerId: parsed.OUTPOST_WORKER_ID,
-    concurrency: parsed.OUTPOST_WORKER_CONCURRENCY ?? (base.mode === 'local' ? 2 : 1),
+    // The scaler wants ceil(backlog / runsPerWorker) workers: a worker taking any other number of
+    // runs would leave its pool too small or too large.
+    concurrency: parsed.OUTPOST_WORKER_CONCURRENCY ?? base.tiers[parsed.OUTPOST_WORKER_TIER].runsPerWorker,
     root: path.resolve(parsed.OUTPOST_WORKER_ROOT ?? path.join(os.tmpdir(), 'outpost-work')),
     drainGraceMs: parsed.OUTPOST_DRAIN_GRACE_SECONDS * 1000,
     leaseMs: parsed.OUTPOST_LEASE_SECONDS * 1000,

@@ -102,6 +102,8 @@ export async function harness(): Promise<Harness> {
     ...stack.env,
     OUTPOST_WORKER_TIER: 'free',
     OUTPOST_WORKER_ROOT: root,
+    // Two run slots per worker, as these tests were written for (the default is the tier's runsPerWorker, 1).
+    OUTPOST_WORKER_CONCURRENCY: '2',
     OUTPOST_LEASE_SECONDS: '10',
     OUTPOST_LEASE_RENEW_SECONDS: '1',
     OUTPOST_KILL_GRACE_SECONDS: '2',

@@ -91,9 +91,14 @@ describe('parseNumstat()', () => {
 
 describe('loadWorkerConfig()', () => {
   const base = { OUTPOST_MODE: 'aws', OUTPOST_WORKER_TIER: 'pro' };
-  it('defaults concurrency by mode and requires a tier', () => {
+  it("defaults concurrency to the tier's runsPerWorker in both modes (what the scaler sizes pools by), and requires a tier", () => {
+    const local = { ...base, OUTPOST_MODE: 'local', OUTPOST_DYNAMODB_ENDPOINT: 'http://127.0.0.1:1', OUTPOST_SQS_ENDPOINT: 'http://127.0.0.1:1', OUTPOST_S3_ENDPOINT: 'http://127.0.0.1:1' };
     expect(loadWorkerConfig(base).concurrency).toBe(1);
-    expect(loadWorkerConfig({ ...base, OUTPOST_MODE: 'local', OUTPOST_DYNAMODB_ENDPOINT: 'http://127.0.0.1:1', OUTPOST_SQS_ENDPOINT: 'http://127.0.0.1:1', OUTPOST_S3_ENDPOINT: 'http://127.0.0.1:1' }).concurrency).toBe(2);
+    expect(loadWorkerConfig(local).concurrency).toBe(1);
+    const tiers = JSON.stringify({ pro: { runsPerWorker: 3 } });
+    expect(loadWorkerConfig({ ...base, OUTPOST_TIERS: tiers }).concurrency).toBe(3);
+    expect(loadWorkerConfig({ ...local, OUTPOST_TIERS: tiers }).concurrency).toBe(3);
+    expect(loadWorkerConfig({ ...local, OUTPOST_TIERS: tiers, OUTPOST_WORKER_CONCURRENCY: '2' }).concurrency).toBe(2);
     expect(() => loadWorkerConfig({ OUTPOST_MODE: 'aws' })).toThrow(/OUTPOST_WORKER_TIER/);
   });
   it('refuses a renew interval too close to the lease', () => {
