@@ -49,7 +49,7 @@ describe('startEmulators()', () => {
     }
     // The failed attempt must not keep the LevelDB lock (or a port) behind.
     const emulators = await startEmulators({ dataDir });
-    const clients = createAwsClients({ mode: 'local', region: 'us-east-1', endpoints: emulators.endpoints });
+    const clients = createAwsClients({ mode: 'local', region: 'us-east-1', endpoints: emulators.endpoints, credentials: emulators.credentials });
     try {
       await clients.dynamo.send(new ListTablesCommand({}));
     } finally {

@@ -21,7 +21,7 @@ const bucket = resourceNames(PREFIX).bucket;
 
 async function boot(dataDir: string): Promise<{ emulators: Emulators; clients: AwsClients }> {
   const emulators = await startEmulators({ dataDir });
-  const clients = createAwsClients({ mode: 'local', region: 'us-east-1', endpoints: emulators.endpoints });
+  const clients = createAwsClients({ mode: 'local', region: 'us-east-1', endpoints: emulators.endpoints, credentials: emulators.credentials });
   await provisionAll(clients, PREFIX);
   return { emulators, clients };
 }
@@ -107,13 +107,13 @@ describe('local emulators with a data dir', () => {
 
   it('without a data dir nothing is kept', async () => {
     const a = await startEmulators();
-    const ca = createAwsClients({ mode: 'local', region: 'us-east-1', endpoints: a.endpoints });
+    const ca = createAwsClients({ mode: 'local', region: 'us-east-1', endpoints: a.endpoints, credentials: a.credentials });
     await provisionAll(ca, PREFIX);
     await ca.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'v' }));
     ca.destroy();
     await a.stop();
     const b = await startEmulators();
-    const cb = createAwsClients({ mode: 'local', region: 'us-east-1', endpoints: b.endpoints });
+    const cb = createAwsClients({ mode: 'local', region: 'us-east-1', endpoints: b.endpoints, credentials: b.credentials });
     try {
       await provisionAll(cb, PREFIX);
       expect(await listAll(cb.s3, '')).toEqual([]);

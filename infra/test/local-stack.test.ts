@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { createAwsClients, newRunId, openStores, parseJobMessage, type AwsClients } from '@outpost/shared';
+import { createAwsClients, credentialsPath, LocalCredentials, newRunId, openStores, parseJobMessage, readLocalCredentials, type AwsClients } from '@outpost/shared';
 import { LocalJson } from '../src/local/index.js';
+import { walk } from './helpers/modes.js';
 import { alive, descendants, freePort, LAUNCHER, launch, listenAddresses, LOOPBACK_V4, portInUse, until, type Launched } from './helpers/processes.js';
 
 // Spawns the BUILT launcher, which starts the BUILT services: turbo's infra#test depends on the
@@ -71,10 +72,12 @@ async function stopAndCheck(l: Launched, ports: Ports): Promise<void> {
   for (const port of Object.values(ports)) expect(await portInUse(Number(port))).toBe(false);
 }
 
-function clientsFor(ports: Ports): AwsClients {
+/** Clients signing with the stack's own key pair (credentials.json), as admin commands do. */
+function clientsFor(ports: Ports, home: string): AwsClients {
   return createAwsClients({
     mode: 'local',
     region: 'us-east-1',
+    credentials: readLocalCredentials(home),
     endpoints: {
       dynamodb: `http://127.0.0.1:${ports.OUTPOST_DYNAMODB_PORT}`,
       sqs: `http://127.0.0.1:${ports.OUTPOST_SQS_PORT}`,
@@ -118,7 +121,7 @@ describe('local stack (npm start)', () => {
     }
 
     // data written while it runs: a queued run (tier free) and an artifact
-    let clients = clientsFor(ports);
+    let clients = clientsFor(ports, home);
     let stores = openStores({ prefix: 'outpost' }, clients);
     const runId = newRunId();
     await stores.runs.create({
@@ -138,7 +141,7 @@ describe('local stack (npm start)', () => {
     expect(second.stdout()).not.toContain(local.apiKey);
     expect(second.stdout()).toContain(`${local.apiKey.slice(0, 12)}…`);
     expect(second.stdout()).toContain(file);
-    clients = clientsFor(ports);
+    clients = clientsFor(ports, home);
     stores = openStores({ prefix: 'outpost' }, clients);
     try {
       const run = await stores.runs.get(local.tenantId, runId);
@@ -165,6 +168,57 @@ describe('local stack (npm start)', () => {
     // third start: still no error
     const third = await start(home, ports);
     await stopAndCheck(third, ports);
+  }, 240_000);
+
+  it('keeps .outpost private (0700/0600, left-open files closed), makes its key pair once, signs with it, and its emulators refuse anyone else', async () => {
+    const home = path.join(dir, 'private', '.outpost');
+    const ports = await pickPorts();
+    // What an older version left: a world-readable home and secrets file.
+    await mkdir(path.join(home, 'data'), { recursive: true, mode: 0o755 });
+    await chmod(home, 0o755);
+    await writeFile(path.join(home, 'secrets.json'), '{}', { mode: 0o644 });
+
+    const first = await start(home, ports);
+    const entries = await walk(home);
+    expect(entries.map((e) => e.path)).toEqual(expect.arrayContaining(['credentials.json', 'endpoints.json', 'local.json', 'secrets.json', 'data/dynamodb', 'data/s3']));
+    for (const e of entries) expect([e.path, e.mode.toString(8)]).toEqual([e.path, e.dir ? '700' : '600']);
+    const credentials = LocalCredentials.parse(JSON.parse(await readFile(credentialsPath(home), 'utf8')));
+    for (const pid of descendants(first.child.pid!)) {
+      const environ = (await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '')).split('\0');
+      if (environ.length > 1) expect(environ).toContain(`OUTPOST_LOCAL_ACCESS_KEY_ID=${credentials.accessKeyId}`);
+    }
+
+    const unsigned = await fetch(`http://127.0.0.1:${ports.OUTPOST_DYNAMODB_PORT}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.Scan' },
+      body: JSON.stringify({ TableName: 'outpost-runs' }),
+    });
+    expect(unsigned.status).toBe(400);
+    expect(((await unsigned.json()) as { __type: string }).__type).toMatch(/#MissingAuthenticationTokenException$/);
+    expect((await fetch(`http://127.0.0.1:${ports.OUTPOST_SQS_PORT}/_fauxqs/queues`)).status).toBe(403);
+    const forged = createAwsClients({
+      mode: 'local',
+      region: 'us-east-1',
+      credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: 'not-the-secret-not-the-secret-not-the-se' },
+      endpoints: { dynamodb: `http://127.0.0.1:${ports.OUTPOST_DYNAMODB_PORT}`, sqs: `http://127.0.0.1:${ports.OUTPOST_SQS_PORT}`, s3: `http://127.0.0.1:${ports.OUTPOST_SQS_PORT}` },
+    });
+    try {
+      await expect(openStores({ prefix: 'outpost' }, forged).runs.get('ten_x', newRunId())).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+    } finally {
+      forged.destroy();
+    }
+    await stopAndCheck(first, ports);
+
+    // A restart keeps the pair (the services, and admin commands reading the file, agree).
+    const second = await start(home, ports);
+    expect(LocalCredentials.parse(JSON.parse(await readFile(credentialsPath(home), 'utf8')))).toEqual(credentials);
+    const clients = clientsFor(ports, home);
+    try {
+      expect(await openStores({ prefix: 'outpost' }, clients).runs.get('ten_x', newRunId())).toBeUndefined();
+    } finally {
+      clients.destroy();
+    }
+    await stopAndCheck(second, ports);
   }, 240_000);
 
   it('passes service settings (OUTPOST_*) to the services, but no AWS_* variable and no worker identity', async () => {
@@ -212,7 +266,7 @@ describe('local stack (npm start)', () => {
     const ports = await pickPorts();
     const first = await start(home, ports);
     const local = LocalJson.parse(JSON.parse(await readFile(path.join(home, 'local.json'), 'utf8')));
-    let clients = clientsFor(ports);
+    let clients = clientsFor(ports, home);
     let stores = openStores({ prefix: 'outpost' }, clients);
     const runId = newRunId();
     await stores.runs.create({
@@ -226,7 +280,7 @@ describe('local stack (npm start)', () => {
     await until(() => pids.every((pid) => !alive(pid)), { timeoutMs: 30_000, what: 'killed processes to exit' });
 
     const second = await start(home, ports);
-    clients = clientsFor(ports);
+    clients = clientsFor(ports, home);
     stores = openStores({ prefix: 'outpost' }, clients);
     try {
       expect((await stores.runs.get(local.tenantId, runId))?.runId).toBe(runId);

@@ -21,6 +21,7 @@ import {
 import { ensureLocalTenant, type LocalTenant } from './bootstrap.js';
 import type { LocalStackEnv } from './config.js';
 import { PortInUseError, startEmulators, type Emulators } from './emulators.js';
+import { ensureStackCredentials, makePrivate } from './private-home.js';
 import { provisionAll } from './provision-local.js';
 import { requeueActiveRuns } from './requeue.js';
 
@@ -68,7 +69,10 @@ export async function launchLocalStack(options: LaunchOptions): Promise<LocalSta
   const root = options.root ?? REPO_ROOT;
   const home = path.resolve(root, env.OUTPOST_HOME);
   const dataDir = path.join(home, 'data');
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // Before anything is written: nothing under home may be readable by agents (other users).
+  await makePrivate(home);
+  const credentials = await ensureStackCredentials(home, logger);
   const edgePort = env.OUTPOST_EDGE_PORT === 0 ? await freePort() : env.OUTPOST_EDGE_PORT;
   await assertPortFree(edgePort, 'OUTPOST_EDGE_PORT');
 
@@ -77,6 +81,7 @@ export async function launchLocalStack(options: LaunchOptions): Promise<LocalSta
     dynamoPort: env.OUTPOST_DYNAMODB_PORT,
     sqsPort: env.OUTPOST_SQS_PORT,
     region: env.AWS_REGION,
+    credentials,
   });
   let clients: AwsClients | undefined;
   const children = new Map<string, ChildProcess>();
@@ -96,6 +101,8 @@ export async function launchLocalStack(options: LaunchOptions): Promise<LocalSta
       OUTPOST_DYNAMODB_ENDPOINT: emulators.endpoints.dynamodb,
       OUTPOST_SQS_ENDPOINT: emulators.endpoints.sqs,
       OUTPOST_S3_ENDPOINT: emulators.endpoints.s3,
+      OUTPOST_LOCAL_ACCESS_KEY_ID: credentials.accessKeyId,
+      OUTPOST_LOCAL_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     });
     clients = createAwsClients(config);
     // Where this stack listens, for tools run beside it (`npm run tenant`).
@@ -109,6 +116,7 @@ export async function launchLocalStack(options: LaunchOptions): Promise<LocalSta
     const runs = new RunStore({ tableName: names.tables.runs, doc: clients.doc });
     const resent = await requeueActiveRuns({ runs, clients, queues: new QueueDirectory(clients.sqs, config.prefix), logger });
     if (resent > 0) logger.info({ resent }, 'sent jobs again for runs left queued or running');
+    await makePrivate(home); // what the emulators just created under the umask (LevelDB's files)
 
     const inherited = { ...inheritSafe(process.env), ...options.serviceEnv };
     const cachedBins = agentBinsFromCache(inherited);
@@ -122,6 +130,9 @@ export async function launchLocalStack(options: LaunchOptions): Promise<LocalSta
       OUTPOST_DYNAMODB_ENDPOINT: emulators.endpoints.dynamodb,
       OUTPOST_SQS_ENDPOINT: emulators.endpoints.sqs,
       OUTPOST_S3_ENDPOINT: emulators.endpoints.s3,
+      // The services sign with the stack's key pair; agents never get it (their env starts empty).
+      OUTPOST_LOCAL_ACCESS_KEY_ID: credentials.accessKeyId,
+      OUTPOST_LOCAL_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       OUTPOST_HOME: home,
       OUTPOST_LOG_LEVEL: env.OUTPOST_LOG_LEVEL,
       OUTPOST_EDGE_PORT: String(edgePort),

@@ -34,7 +34,7 @@ export async function createPersistentS3Store(dir: string): Promise<S3StoreLike>
   class PersistentS3Store extends S3Store {
     constructor() {
       super();
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         if (!entry.isDirectory()) continue;
         const name = decodeURIComponent(entry.name);
@@ -59,7 +59,7 @@ export async function createPersistentS3Store(dir: string): Promise<S3StoreLike>
 class DiskObjectMap extends Map<string, S3Object> {
   constructor(private readonly dir: string) {
     super();
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const file of readdirSync(dir)) {
       if (!file.endsWith('.json')) continue;
       const meta = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as Omit<S3Object, 'body' | 'lastModified'> & { lastModified: string };
@@ -70,9 +70,11 @@ class DiskObjectMap extends Map<string, S3Object> {
   override set(key: string, obj: S3Object): this {
     const base = this.file(key);
     const { body, ...meta } = obj;
-    writeFileSync(`${base}.bin.tmp`, body);
+    // 0600 from creation (a new tmp file each time); the launcher fixes files from older versions.
+    writeFileSync(`${base}.bin.tmp`, body, { mode: 0o600 });
     renameSync(`${base}.bin.tmp`, `${base}.bin`);
-    writeFileSync(`${base}.json`, JSON.stringify(meta));
+    writeFileSync(`${base}.json.tmp`, JSON.stringify(meta), { mode: 0o600 });
+    renameSync(`${base}.json.tmp`, `${base}.json`);
     return super.set(key, this.lazy(meta));
   }
 

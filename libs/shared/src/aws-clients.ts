@@ -2,13 +2,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { BaseConfig } from './config.js';
+import { ConfigError, type BaseConfig } from './config.js';
 
 // Outpost supports Node 20 on purpose; the SDK's "Node 22 soon" notice would only add noise to logs.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-/** Credentials the emulators accept; never used in aws mode. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 export interface AwsClients {
   dynamo: DynamoDBClient;
@@ -19,14 +17,23 @@ export interface AwsClients {
   destroy(): void;
 }
 
-type ClientSettings = Pick<BaseConfig, 'mode' | 'region' | 'endpoints'>;
+type ClientSettings = Pick<BaseConfig, 'mode' | 'region' | 'endpoints' | 'credentials'>;
 
-/** One client per service, built the same way in both modes; only the endpoint differs. */
+/**
+ * One client per service, built the same way in both modes; only the endpoint and the
+ * credentials differ: in local mode the stack's own key pair (the emulators check SigV4 against
+ * it), in aws mode the SDK's default chain (the task role).
+ */
 export function createAwsClients(config: ClientSettings): AwsClients {
   const local = config.mode === 'local';
+  if (local && !config.credentials) {
+    throw new ConfigError([
+      { variable: 'OUTPOST_LOCAL_ACCESS_KEY_ID', message: 'required in local mode: the emulators accept only the stack\'s key pair (npm start sets it; admin commands read .outpost/credentials.json)' },
+    ]);
+  }
   const common = {
     region: config.region,
-    ...(local ? { credentials: LOCAL_CREDENTIALS } : {}),
+    ...(local ? { credentials: { accessKeyId: config.credentials!.accessKeyId, secretAccessKey: config.credentials!.secretAccessKey } } : {}),
     maxAttempts: local ? 2 : 3,
   };
   const dynamo = new DynamoDBClient({ ...common, ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}) });

@@ -43,11 +43,23 @@ export const BaseEnv = z.object({
   OUTPOST_DYNAMODB_ENDPOINT: z.url().optional().describe('DynamoDB endpoint; required in local mode.'),
   OUTPOST_SQS_ENDPOINT: z.url().optional().describe('SQS endpoint; required in local mode.'),
   OUTPOST_S3_ENDPOINT: z.url().optional().describe('S3 endpoint; required in local mode.'),
+  OUTPOST_LOCAL_ACCESS_KEY_ID: z
+    .string()
+    .regex(/^[A-Z0-9]{16,128}$/, 'upper-case letters and digits, 16 to 128 of them')
+    .optional()
+    .describe(
+      'Local mode: the access key id the emulators accept (SigV4). `npm start` makes the pair, keeps it in `.outpost/credentials.json` (0600) and sets both variables for the services; admin commands read the file.',
+    ),
+  OUTPOST_LOCAL_SECRET_ACCESS_KEY: z
+    .string()
+    .min(40, 'at least 40 characters')
+    .optional()
+    .describe('Local mode: the secret of `OUTPOST_LOCAL_ACCESS_KEY_ID`. Never given to agents.'),
   OUTPOST_HOME: z
     .string()
     .min(1)
     .default('.outpost')
-    .describe('Directory for local state (emulator data, local.json, local secrets, fleet overrides).'),
+    .describe('Directory for local state (emulator data, local.json, credentials.json, local secrets, endpoints.json, fleet overrides); `npm start` keeps it private to its user (directories 0700, files 0600).'),
   OUTPOST_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -80,6 +92,8 @@ export interface BaseConfig {
   prefix: string;
   region: string;
   endpoints: Endpoints;
+  /** Local mode: the stack's key pair, which the emulators require (SigV4). Unset in aws mode. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
   home: string;
   logLevel: string;
   tiers: TierTable;
@@ -118,6 +132,11 @@ export function checkBaseEnv(env: BaseEnv, ctx: z.RefinementCtx): void {
   for (const key of ['OUTPOST_DYNAMODB_ENDPOINT', 'OUTPOST_SQS_ENDPOINT', 'OUTPOST_S3_ENDPOINT'] as const) {
     if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required in local mode (npm start sets it)' });
   }
+  const [id, secret] = [env.OUTPOST_LOCAL_ACCESS_KEY_ID, env.OUTPOST_LOCAL_SECRET_ACCESS_KEY];
+  if ((id === undefined) !== (secret === undefined)) {
+    const key = id === undefined ? 'OUTPOST_LOCAL_ACCESS_KEY_ID' : 'OUTPOST_LOCAL_SECRET_ACCESS_KEY';
+    ctx.addIssue({ code: 'custom', path: [key], message: 'set both OUTPOST_LOCAL_ACCESS_KEY_ID and OUTPOST_LOCAL_SECRET_ACCESS_KEY, or neither' });
+  }
 }
 
 /** Turns parsed BaseEnv variables into a BaseConfig; tier overrides are validated here. */
@@ -139,6 +158,9 @@ export function toBaseConfig(env: BaseEnv): BaseConfig {
       ...(env.OUTPOST_SQS_ENDPOINT ? { sqs: env.OUTPOST_SQS_ENDPOINT } : {}),
       ...(env.OUTPOST_S3_ENDPOINT ? { s3: env.OUTPOST_S3_ENDPOINT } : {}),
     },
+    ...(env.OUTPOST_MODE === 'local' && env.OUTPOST_LOCAL_ACCESS_KEY_ID && env.OUTPOST_LOCAL_SECRET_ACCESS_KEY
+      ? { credentials: { accessKeyId: env.OUTPOST_LOCAL_ACCESS_KEY_ID, secretAccessKey: env.OUTPOST_LOCAL_SECRET_ACCESS_KEY } }
+      : {}),
     home: path.resolve(env.OUTPOST_HOME),
     logLevel: env.OUTPOST_LOG_LEVEL,
     tiers,

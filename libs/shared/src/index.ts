@@ -1,5 +1,5 @@
 export { assertNever } from './assert-never.js';
-export { createAwsClients, LOCAL_CREDENTIALS, type AwsClients } from './aws-clients.js';
+export { createAwsClients, type AwsClients } from './aws-clients.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export {
   BaseEnv,
@@ -106,6 +106,7 @@ export { ApiKeyNotFoundError } from './tenant-store.js';
 export { branchNameProblem, defaultPromoteBranch, MAX_BRANCH_LENGTH } from './branch-name.js';
 export { checkRef, InvalidRepoError, isCommitSha, MAX_REF_LENGTH, MAX_REPO_LENGTH, parseRepo, type RepoSpec } from './repo-spec.js';
 export { endpointsPath, loadAdminConfig, LocalEndpoints, withLocalEndpoints, writeLocalEndpoints } from './local-endpoints.js';
+export { credentialsPath, LocalCredentials, newLocalCredentials, readLocalCredentials, writeLocalCredentials, writePrivateFile } from './local-credentials.js';
 export { stopWhenParentExits } from './parent-watch.js';
 export { ActiveTenantMarks } from './active-tenant-marks.js';
 export { Provider, PROVIDER_BASE_URL_ENV, PROVIDERS, VENDOR_BASE_URLS } from './providers.js';

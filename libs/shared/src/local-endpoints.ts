@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadBaseConfig, type BaseConfig } from './config.js';
+import { readLocalCredentials, writePrivateFile } from './local-credentials.js';
 
 /** `.outpost/endpoints.json`, written by the local launcher: where the running stack listens. */
 export const LocalEndpoints = z.object({
@@ -27,8 +27,9 @@ export function endpointsPath(home: string): string {
 
 /**
  * In local mode, fills the endpoint variables (and prefix, env, region) the environment leaves
- * unset from the running stack's endpoints.json, so tools started beside `npm start` (the admin
- * command, `outpost-mcp` launched by an MCP client from any directory) need no variables.
+ * unset from the running stack's endpoints.json, and the stack's key pair from its
+ * credentials.json, so tools started beside `npm start` (the admin command, `outpost-mcp`
+ * launched by an MCP client from any directory) need no variables.
  * OUTPOST_HOME wins; else ./.outpost when it holds endpoints.json; else the repository's .outpost.
  */
 export function withLocalEndpoints(env: Env = process.env): Env {
@@ -39,6 +40,13 @@ export function withLocalEndpoints(env: Env = process.env): Env {
       ? path.resolve('.outpost')
       : REPO_HOME;
   const filled: Env = { ...env, OUTPOST_HOME: home };
+  if (!env.OUTPOST_LOCAL_ACCESS_KEY_ID && !env.OUTPOST_LOCAL_SECRET_ACCESS_KEY) {
+    const credentials = readLocalCredentials(home);
+    if (credentials) {
+      filled.OUTPOST_LOCAL_ACCESS_KEY_ID = credentials.accessKeyId;
+      filled.OUTPOST_LOCAL_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+    }
+  }
   const missing = ['OUTPOST_DYNAMODB_ENDPOINT', 'OUTPOST_SQS_ENDPOINT', 'OUTPOST_S3_ENDPOINT'].some((k) => !env[k]);
   const file = endpointsPath(home);
   if (!missing || !existsSync(file)) return filled;
@@ -57,7 +65,7 @@ export function loadAdminConfig(env: Env = process.env): BaseConfig {
   return loadBaseConfig(withLocalEndpoints(env));
 }
 
-/** Writes endpoints.json for a running local stack (the launcher calls this). */
+/** Writes endpoints.json (0600) for a running local stack (the launcher calls this). */
 export async function writeLocalEndpoints(home: string, endpoints: LocalEndpoints): Promise<void> {
-  await writeFile(endpointsPath(home), `${JSON.stringify(LocalEndpoints.parse(endpoints), null, 2)}\n`);
+  await writePrivateFile(endpointsPath(home), `${JSON.stringify(LocalEndpoints.parse(endpoints), null, 2)}\n`);
 }

@@ -82,5 +82,8 @@ function endpointVars(env: Record<string, string>) {
     OUTPOST_DYNAMODB_ENDPOINT: env.OUTPOST_DYNAMODB_ENDPOINT,
     OUTPOST_SQS_ENDPOINT: env.OUTPOST_SQS_ENDPOINT,
     OUTPOST_S3_ENDPOINT: env.OUTPOST_S3_ENDPOINT,
+    // The emulators accept only the stack's key pair, which the services get from the launcher.
+    OUTPOST_LOCAL_ACCESS_KEY_ID: env.OUTPOST_LOCAL_ACCESS_KEY_ID,
+    OUTPOST_LOCAL_SECRET_ACCESS_KEY: env.OUTPOST_LOCAL_SECRET_ACCESS_KEY,
   };
 }

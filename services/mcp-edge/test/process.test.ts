@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startTestStack, type TestStack } from '@outpost/infra/local';
-import { openStores, type Stores } from '@outpost/shared';
+import { openStores, writeLocalCredentials, type Stores } from '@outpost/shared';
 import { callOk, REPO, startHarness, until } from './helpers/harness.js';
 
 // These tests run the built entry points: `npx turbo run build --filter=@outpost/mcp-edge` first.
@@ -96,6 +96,7 @@ describe('entry points (child processes)', () => {
   it('stdio.js serves the same tools for OUTPOST_API_KEY, finding the local stack through endpoints.json', async () => {
     expect(existsSync(path.join(DIST, 'stdio.js'))).toBe(true);
     await writeFile(path.join(home, 'endpoints.json'), JSON.stringify({ ...stack.config.endpoints, prefix: stack.config.prefix, env: 'test' }));
+    await writeLocalCredentials(home, stack.config.credentials!);
     const client = new Client({ name: 'stdio-test', version: '1' });
     await client.connect(
       new StdioClientTransport({

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { FileParameterStore, openStores, parameterPaths, secretsFromParameters, SsmParameterStore, type Stores } from '@outpost/shared';
+import { FileParameterStore, openStores, parameterPaths, secretsFromParameters, SsmParameterStore, writeLocalCredentials, type Stores } from '@outpost/shared';
 import { runTenantCommand, UsageError } from '../src/admin/tenant-commands.js';
 import { TenantDirectory } from '../src/admin/tenant-directory.js';
 
@@ -69,6 +69,7 @@ describe('tenant admin command', () => {
     const cliHome = await mkdtemp(path.join(tmpdir(), 'outpost-cli-home-'));
     try {
       await writeFile(path.join(cliHome, 'endpoints.json'), JSON.stringify({ ...stack.config.endpoints, prefix: stack.config.prefix, env: 'test' }));
+      await writeLocalCredentials(cliHome, stack.config.credentials!);
       const env = { PATH: process.env.PATH ?? '', OUTPOST_HOME: cliHome, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
       const { stdout } = await run(process.execPath, [CLI, 'create', '--name', 'Proc', '--tier', 'free'], { env });
       const out = JSON.parse(stdout) as { tenantId: string; apiKey: string };
@@ -140,6 +141,7 @@ describe('tenant admin command', () => {
       try {
         const tenant = await stores.tenants.createTenant({ name: 'Local', tier: 'enterprise' });
         await writeFile(path.join(cliHome, 'endpoints.json'), JSON.stringify({ ...stack.config.endpoints, prefix: stack.config.prefix, env: 'test' }));
+        await writeLocalCredentials(cliHome, stack.config.credentials!);
         await writeFile(path.join(cliHome, 'local.json'), JSON.stringify({ tenantId: tenant.tenantId, apiKey: 'x', mcpUrl: 'x' }));
         const env = { PATH: process.env.PATH ?? '', OUTPOST_HOME: cliHome, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
         const child = spawn(process.execPath, [CLI, 'set-secret', '--name', 'github_token'], { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   createAwsClients,
-  LOCAL_CREDENTIALS,
   newRunId,
   sendJob,
   SsmParameterStore,
@@ -39,7 +38,7 @@ async function flakySsm(failures: number) {
     res.writeHead(calls <= failures ? 500 : 200, { 'content-type': 'application/x-amz-json-1.1' });
     res.end(JSON.stringify(calls <= failures ? { __type: 'InternalServerError', message: 'SSM is having a bad day' } : { Parameters: [] }));
   });
-  const ssm = new SSMClient({ region: 'us-east-1', endpoint: server.url, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
+  const ssm = new SSMClient({ region: 'us-east-1', endpoint: server.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 2 });
   return { params: new SsmParameterStore(ssm) as ParameterStore, calls: () => calls, close: async () => (ssm.destroy(), server.close()) };
 }
 

@@ -13,7 +13,9 @@ function vm(field: 'VmRSS' | 'VmHWM'): number {
 async function main(): Promise<void> {
   const [endpoint, bucket, key, bytesArg] = process.argv.slice(2);
   const total = Number(bytesArg);
-  const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  // The emulators accept only the stack's key pair (the bench passes it in the environment).
+  const credentials = { accessKeyId: process.env.OUTPOST_LOCAL_ACCESS_KEY_ID ?? '', secretAccessKey: process.env.OUTPOST_LOCAL_SECRET_ACCESS_KEY ?? '' };
+  const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials });
   const line = `${'a'.repeat(99)}\n`;
   const block = Buffer.from(line.repeat(655)); // ~64 KiB, like a pipe read
   let sent = 0;

@@ -36,9 +36,9 @@ async function until<T>(f: () => Promise<T | undefined>, timeoutMs: number, inte
   }
 }
 
-function runChild(cmd: string, args: string[], cwd?: string): Promise<string> {
+function runChild(cmd: string, args: string[], cwd?: string, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env } });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.once('error', reject);
@@ -128,7 +128,10 @@ export async function run(): Promise<Record<string, unknown>> {
     const logTxt = bigEnd.artifacts?.find((a) => a.name === 'log.txt')?.bytes ?? 0;
 
     // Async: the emulators live in this process, so a synchronous child would deadlock them.
-    const rawOut = await runChild(process.execPath, [RAW_UPLOAD, stack.env.OUTPOST_S3_ENDPOINT!, stores.names.bucket, 'bench/raw-upload.bin', String(bytes)]);
+    const rawOut = await runChild(process.execPath, [RAW_UPLOAD, stack.env.OUTPOST_S3_ENDPOINT!, stores.names.bucket, 'bench/raw-upload.bin', String(bytes)], undefined, {
+      OUTPOST_LOCAL_ACCESS_KEY_ID: stack.emulators.credentials.accessKeyId,
+      OUTPOST_LOCAL_SECRET_ACCESS_KEY: stack.emulators.credentials.secretAccessKey,
+    });
     const rawUp = JSON.parse(rawOut) as { seconds: number; rssBefore: number; rssPeak: number };
 
     const result = {

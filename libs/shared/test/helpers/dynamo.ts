@@ -22,8 +22,10 @@ export async function startTestDynamo(options: { path?: string; prefix?: string 
   });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const prefix = options.prefix ?? `t${randomBytes(4).toString('hex')}`;
-  // SQS/S3 endpoints point nowhere useful: shared store tests only touch DynamoDB.
-  const clients = createAwsClients({ mode: 'local', region: 'us-east-1', endpoints: { dynamodb: endpoint, sqs: endpoint, s3: endpoint } });
+  // SQS/S3 endpoints point nowhere useful: shared store tests only touch DynamoDB. This bare
+  // dynalite checks no signature (the stack's emulators do, in infra); any key pair will do.
+  const credentials = { accessKeyId: 'TESTTESTTESTTEST', secretAccessKey: 'test'.repeat(10) };
+  const clients = createAwsClients({ mode: 'local', region: 'us-east-1', endpoints: { dynamodb: endpoint, sqs: endpoint, s3: endpoint }, credentials });
   await provisionTables(clients.dynamo, Object.values(tableDefinitions(prefix)));
   return {
     clients,
