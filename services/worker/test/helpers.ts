@@ -85,14 +85,17 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-/** Emulators, stores, a tenant, a workspace root and fake agents; workers started in-process on demand. */
-export async function harness(): Promise<Harness> {
+/**
+ * Emulators, stores, a tenant, a workspace root and fake agents; workers started in-process on
+ * demand. `persist`: the emulators keep their data under home/data, as `npm start` does.
+ */
+export async function harness(o: { persist?: boolean } = {}): Promise<Harness> {
   const tmp = await openTempDir('outpost-worker-test-');
   const home = path.join(tmp, 'home');
   const root = path.join(tmp, 'work');
   await mkdir(home, { recursive: true });
   await mkdir(root, { recursive: true, mode: 0o711 });
-  const stack = await startTestStack({ home });
+  const stack = await startTestStack({ home, ...(o.persist ? { dataDir: path.join(home, 'data') } : {}) });
   const stores = openStores(stack.config, stack.clients);
   const params = new FileParameterStore(path.join(home, 'secrets.json'));
   const tenantId = newTenantId();
