@@ -27,13 +27,15 @@ async function main(): Promise<number> {
   try {
     const stores = openStores(config, clients);
     const directory = new TenantDirectory(clients.doc, stores.names.tables.tenants);
+    const localId = config.mode === 'local' ? await localTenantId(config.home) : undefined;
     const secrets = {
       params: openParameterStore(config, 'secrets'),
       env: config.env,
       read: () => (process.stdin.isTTY ? Promise.resolve('') : text(process.stdin)),
-      ...(config.mode === 'local' ? { defaultTenantId: await localTenantId(config.home) } : { requireKmsKey: true }),
+      ...(config.mode === 'local' ? { defaultTenantId: localId } : { requireKmsKey: true }),
     };
-    const result = await runTenantCommand(argv, { stores, directory, secrets });
+    const local = config.mode === 'local' ? { local: localId ? { tenantId: localId } : {} } : {};
+    const result = await runTenantCommand(argv, { stores, directory, secrets, ...local });
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } catch (err) {

@@ -4,13 +4,13 @@ import type { TenantDirectory } from './tenant-directory.js';
 
 export const USAGE = `usage: npm run tenant -- <command> [options]
 
-  create     --name NAME --tier free|pro|enterprise [--kind live|test]   new tenant + API key
-  list                                                                  tenants created here, with key prefixes
+  create     --name NAME --tier free|pro|enterprise [--kind live|test]   new tenant + API key (kind: test in local mode, else live)
+  list                                                                  tenants created here (and the local one), with key prefixes
   set-tier   --tenant TENANT_ID --tier free|pro|enterprise              change a tenant's tier
   create-key --tenant TENANT_ID [--kind live|test]                      another API key for a tenant
   revoke-key --key API_KEY_OR_SHA256                                    revoke a key (edges stop accepting it within their cache TTL)
   set-secret --name SECRET [--tenant TENANT_ID] [--kms-key KEY]         store a BYOK secret read from standard input
-             (SECRET: anthropic_api_key, openai_api_key, gemini_api_key, xai_api_key, github_token;
+             (SECRET: ${SECRET_NAMES.join(', ')};
               local mode: the tenant defaults to the local one, e.g. printf %s "$KEY" | npm run tenant -- set-secret --name anthropic_api_key;
               aws mode: --kms-key is required, the stack's secrets_kms_alias output)
 
@@ -24,6 +24,12 @@ export class UsageError extends Error {
 export interface TenantCommandDeps {
   stores: Pick<Stores, 'tenants'>;
   directory: TenantDirectory;
+  /**
+   * Local mode: keys are `op_test_` unless `--kind live` is given (a laptop stack has no business
+   * handing out live-looking keys), and `list` includes the tenant `npm start` made, which this
+   * command's directory never saw.
+   */
+  local?: { tenantId?: string };
   /** Where BYOK secrets go (SSM SecureString in aws mode, `.outpost/secrets.json` locally). */
   secrets?: {
     params: ParameterStore;
@@ -48,15 +54,19 @@ export async function runTenantCommand(argv: readonly string[], deps: TenantComm
       const tier = parseTier(values.tier);
       const tenant = await tenants.createTenant({ name, tier });
       await deps.directory.add(tenant.tenantId);
-      const { apiKey } = await tenants.createApiKey(tenant.tenantId, parseKind(values.kind));
+      const { apiKey } = await tenants.createApiKey(tenant.tenantId, parseKind(values.kind, deps.local ? 'test' : 'live'));
       return { tenantId: tenant.tenantId, apiKey, name: tenant.name, tier: tenant.tier };
     }
     case 'list': {
-      const list = await deps.directory.load(await deps.directory.ids());
+      const ids = new Set(await deps.directory.ids());
+      const localId = deps.local?.tenantId;
+      if (localId) ids.add(localId);
+      const list = await deps.directory.load([...ids]);
       return {
         tenants: await Promise.all(
           list.map(async (t) => ({
             ...t,
+            ...(t.tenantId === localId ? { local: true } : {}),
             keys: (await tenants.listApiKeys(t.tenantId)).map((k) => ({ prefix: k.prefix, createdAt: k.createdAt, ...(k.revokedAt ? { revokedAt: k.revokedAt } : {}) })),
           })),
         ),
@@ -74,7 +84,7 @@ export async function runTenantCommand(argv: readonly string[], deps: TenantComm
     case 'create-key': {
       const tenantId = required(values.tenant, '--tenant');
       if (!(await tenants.getTenant(tenantId))) throw new UsageError(`no tenant ${tenantId}`);
-      const { apiKey, record } = await tenants.createApiKey(tenantId, parseKind(values.kind));
+      const { apiKey, record } = await tenants.createApiKey(tenantId, parseKind(values.kind, deps.local ? 'test' : 'live'));
       return { tenantId, apiKey, prefix: record.prefix };
     }
     case 'revoke-key': {
@@ -131,8 +141,9 @@ function parseTier(value: string | undefined): TierName {
   return tier.data;
 }
 
-function parseKind(value: string | undefined): 'live' | 'test' {
-  if (value === undefined || value === 'live') return 'live';
+function parseKind(value: string | undefined, fallback: 'live' | 'test'): 'live' | 'test' {
+  if (value === undefined) return fallback;
+  if (value === 'live') return 'live';
   if (value === 'test') return 'test';
   throw new UsageError('--kind must be live or test');
 }
