@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { buildApp } from 'fauxqs';
-import type { IncomingSignedRequest, ParsedAuth, Refusal, SigV4Verifier } from './sigv4-verifier.js';
+import type { Refusal, SigV4Verifier } from './sigv4-verifier.js';
 
 /** A refusal as one AWS protocol answers it: status, headers, body. */
 interface Answer {
@@ -218,7 +218,7 @@ export function guardFauxqs(app: ReturnType<typeof buildApp>, verifier: SigV4Ver
       reply.raw.writeHead(413).end();
       return payload;
     }
-    const verdict = await verifier.verify({ ...head, body } satisfies IncomingSignedRequest, pre as ParsedAuth);
+    const verdict = await verifier.verify({ ...head, body }, pre);
     if (!verdict.ok) return refuseWith(verdict);
     return Readable.from(body.length ? [body] : []);
   });
