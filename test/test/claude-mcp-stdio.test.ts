@@ -145,6 +145,9 @@ describe('a real MCP client over stdio: the `claude mcp add` line npm start prin
 
     const second = await start(outpostHome);
     const banner = second.stdout();
+    // The banner comes once the edge answers, so the HTTP line works the moment it is printed.
+    const mcpUrl = /MCP URL:\s+(\S+)/.exec(banner)?.[1];
+    expect((await fetch(new URL('/healthz', mcpUrl)).catch((err: Error) => ({ status: err.message }))).status).toBe(200);
     expect(banner).not.toContain(apiKey);
     const http = banner
       .split('\n')

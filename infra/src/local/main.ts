@@ -5,6 +5,19 @@ import { PortInUseError } from './emulators.js';
 import { launchLocalStack, REPO_ROOT } from './launcher.js';
 import { bannerLines } from './banner.js';
 
+const EDGE_READY_TIMEOUT_MS = 30_000;
+
+/** Polls the edge's liveness route until it answers 200, or the deadline passes. */
+async function waitForEdge(mcpUrl: string, timeoutMs: number): Promise<boolean> {
+  const healthz = new URL('/healthz', mcpUrl);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fetch(healthz, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
 // `npm start`: the whole fleet on this machine, no AWS account.
 async function main(): Promise<void> {
   let env: LocalStackEnv;
@@ -28,16 +41,6 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const lines = bannerLines({
-    local: stack.local,
-    home: stack.home,
-    root: REPO_ROOT,
-    skipped: stack.skipped,
-    agentsFromCache: stack.agentsFromCache,
-    services: [...stack.children.keys()],
-  });
-  process.stdout.write(`${lines.join('\n')}\n`);
-
   let firstSignalAt: number | undefined;
   const shutdown = (signal: string) => {
     if (firstSignalAt !== undefined) {
@@ -55,6 +58,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  // "Running" must be true when printed: a `claude mcp add` run at once should find the edge listening.
+  const edgeUp = stack.children.has('mcp-edge') ? await waitForEdge(stack.local.mcpUrl, EDGE_READY_TIMEOUT_MS) : true;
+  if (!edgeUp) process.stderr.write(`outpost: the MCP edge did not answer ${new URL('/healthz', stack.local.mcpUrl).href} within ${EDGE_READY_TIMEOUT_MS / 1000} s\n`);
+  if (firstSignalAt !== undefined) return; // stopping already: no banner for a stack on its way down
+  const lines = bannerLines({
+    local: stack.local,
+    home: stack.home,
+    root: REPO_ROOT,
+    skipped: stack.skipped,
+    agentsFromCache: stack.agentsFromCache,
+    services: [...stack.children.keys()],
+  });
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 main().catch((err: unknown) => {
