@@ -166,6 +166,8 @@ export class RunExecution {
           this.log.info({ limit: over.limit, spentUsd: over.spentUsd }, 'model call refused for the budget; stopping the agent');
           this.stop('budget', CANCEL_GRACE_MS);
         });
+        // The token is a credential while the run lasts: redacted like the keys it stands for.
+        this.secretValues.push(this.grant.token);
         agentEnv = buildAgentEnv({ ...envInput, standIn: this.grant.token }).env;
       } catch (err) {
         if (err instanceof MissingSecretError) throw new NonRetryableError('missing_secret', err.message, { cause: err });
