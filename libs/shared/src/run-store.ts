@@ -25,7 +25,7 @@ import {
   type Tags,
   TerminalStatus,
 } from './schemas/run.js';
-import type { TierName } from './tiers.js';
+import { DEFAULT_TIERS, type TierName, type TierTable } from './tiers.js';
 
 export interface NewRun {
   tenantId: string;
@@ -63,7 +63,6 @@ export interface FinishInput {
   logTail?: string;
   /** The run's final model spend. */
   spend?: RunSpendView;
-  retentionDays: number;
 }
 
 /** Called after a run leaves the active set, so per-tenant active counters can follow. */
@@ -74,6 +73,8 @@ export interface RunStoreOptions {
   doc: DynamoDBDocumentClient;
   /** @default systemClock */
   clock?: Clock;
+  /** Each tier's retention sets the TTL (expiresAt) of its runs when they end. @default DEFAULT_TIERS */
+  tiers?: TierTable;
   /** Best-effort hook after a run reaches a terminal status from queued/running. */
   onRunEnded?: RunEndedHook;
 }
@@ -82,18 +83,21 @@ type Values = Record<string, unknown>;
 
 /**
  * Every DynamoDB access to runs. Each status transition is one conditional UpdateItem; every
- * write a worker makes is conditioned on its lease token (fencing). No Scan.
+ * write a worker makes is conditioned on its lease token (fencing). No Scan. Every terminal
+ * transition sets the TTL from the run's own tier: no caller passes a retention.
  */
 export class RunStore {
   private readonly table: string;
   private readonly doc: DynamoDBDocumentClient;
   private readonly clock: Clock;
+  private readonly tiers: TierTable;
   private readonly onRunEnded: RunEndedHook | undefined;
 
   constructor(options: RunStoreOptions) {
     this.table = options.tableName;
     this.doc = options.doc;
     this.clock = options.clock ?? systemClock;
+    this.tiers = options.tiers ?? DEFAULT_TIERS;
     this.onRunEnded = options.onRunEnded;
   }
 
@@ -267,12 +271,15 @@ export class RunStore {
   async finish(input: FinishInput): Promise<RunRecord> {
     // Only a terminal status may be written here; anything else would corrupt the state machine.
     TerminalStatus.parse(input.status);
+    // The run's tier decides its TTL; a lease that is already gone needs no write to find out.
+    const current = await this.get(input.tenantId, input.runId);
+    if (current?.status !== 'running' || current.leaseToken !== input.leaseToken) throw new LeaseLostError(input.runId, current);
     const now = this.clock.now();
     const values: Values = {
       ':status': input.status,
       ':ts': `${input.tenantId}#${input.status}`,
       ':finishedAt': now.toISOString(),
-      ':expiresAt': Math.floor(now.getTime() / 1000) + input.retentionDays * 86_400,
+      ':expiresAt': this.expiresAt(current.tier, now),
     };
     const sets = ['#status = :status', '#tenantStatus = :ts', 'finishedAt = :finishedAt', 'expiresAt = :expiresAt'];
     const optional: [string, unknown][] = [
@@ -327,7 +334,6 @@ export class RunStore {
     runId: string;
     tier: TierName;
     observedLeaseToken: string;
-    retentionDays: number;
   }): Promise<RunRecord> {
     const now = this.clock.now();
     const nowIso = now.toISOString();
@@ -346,7 +352,7 @@ export class RunStore {
       Object.assign(values, {
         ':failed': 'failed',
         ':ts': `${input.tenantId}#failed`,
-        ':expiresAt': Math.floor(now.getTime() / 1000) + input.retentionDays * 86_400,
+        ':expiresAt': this.expiresAt(current.tier, now),
         ':error': { code: 'lease_expired', message: `the worker stopped renewing its lease; gave up after ${current.attempt} attempts` },
       });
       Object.assign(names, { '#error': 'error' });
@@ -362,21 +368,14 @@ export class RunStore {
   }
 
   /** queued → cancelled, at once. */
-  async cancelQueued(input: {
-    tenantId: string;
-    runId: string;
-    reason?: string;
-    /** Sets the TTL (expiresAt) like every other terminal transition; omitted: kept until deleted. */
-    retentionDays?: number;
-  }): Promise<RunRecord> {
+  async cancelQueued(input: { tenantId: string; runId: string; reason?: string }): Promise<RunRecord> {
+    const current = await this.require(input.tenantId, input.runId);
     const now = this.clock.now();
-    const ttl = input.retentionDays !== undefined ? Math.floor(now.getTime() / 1000) + input.retentionDays * 86_400 : undefined;
     const run = await this.transition(
       input,
       'cancel',
-      'SET #status = :cancelled, #tenantStatus = :ts, finishedAt = :now, cancelRequestedAt = :now, cancelReason = :reason, #error = :error' +
-        (ttl !== undefined ? ', expiresAt = :expiresAt' : '') +
-        ' REMOVE activePk, activeSk',
+      'SET #status = :cancelled, #tenantStatus = :ts, finishedAt = :now, cancelRequestedAt = :now, cancelReason = :reason, #error = :error, ' +
+        'expiresAt = :expiresAt REMOVE activePk, activeSk',
       '#status = :queued',
       {
         ':cancelled': 'cancelled',
@@ -385,7 +384,7 @@ export class RunStore {
         ':now': now.toISOString(),
         ':reason': input.reason ?? 'cancelled by request',
         ':error': { code: 'cancelled', message: input.reason ?? 'cancelled by request' },
-        ...(ttl !== undefined ? { ':expiresAt': ttl } : {}),
+        ':expiresAt': this.expiresAt(current.tier, now),
       },
       { '#status': 'status', '#tenantStatus': 'tenantStatus', '#error': 'error' },
     );
@@ -409,7 +408,8 @@ export class RunStore {
    * A run whose message was dead-lettered: → failed (`dead_lettered`), unless a live worker
    * holds it (then its own terminal write settles it).
    */
-  async failDeadLettered(input: { tenantId: string; runId: string; retentionDays: number; receiveCount?: number }): Promise<RunRecord> {
+  async failDeadLettered(input: { tenantId: string; runId: string; receiveCount?: number }): Promise<RunRecord> {
+    const current = await this.require(input.tenantId, input.runId);
     const now = this.clock.now();
     const run = await this.transition(
       input,
@@ -423,7 +423,7 @@ export class RunStore {
         ':running': 'running',
         ':ts': `${input.tenantId}#failed`,
         ':now': now.toISOString(),
-        ':expiresAt': Math.floor(now.getTime() / 1000) + input.retentionDays * 86_400,
+        ':expiresAt': this.expiresAt(current.tier, now),
         ':error': {
           code: 'dead_lettered',
           message: `no worker could settle this run's job${input.receiveCount ? ` after ${input.receiveCount} deliveries` : ''}`,
@@ -529,6 +529,14 @@ export class RunStore {
 
   private nowIso(): string {
     return this.clock.now().toISOString();
+  }
+
+  /**
+   * The TTL (epoch seconds) of a run of `tier` that ends at `now`. Callers read the tier from the
+   * run item before their write: safe, since a run's tier never changes after create().
+   */
+  private expiresAt(tier: TierName, now: Date): number {
+    return Math.floor(now.getTime() / 1000) + this.tiers[tier].retentionDays * 86_400;
   }
 
   /** An update conditioned on the caller's lease (status running, same token); else LeaseLostError. */

@@ -19,9 +19,14 @@ export interface Stores {
 
 /**
  * Every store over one set of clients, wired the same way in every service: a run that ends
- * (whoever ends it) gives its tenant's active slot back.
+ * (whoever ends it) gives its tenant's active slot back, and keeps its tier's retention
+ * (`config.tiers`, else the default table).
  */
-export function openStores(config: Pick<BaseConfig, 'prefix'>, clients: Pick<AwsClients, 'doc' | 'sqs'>, clock?: Clock): Stores {
+export function openStores(
+  config: Pick<BaseConfig, 'prefix'> & Partial<Pick<BaseConfig, 'tiers'>>,
+  clients: Pick<AwsClients, 'doc' | 'sqs'>,
+  clock?: Clock,
+): Stores {
   const names = resourceNames(config.prefix);
   const withClock = clock ? { clock } : {};
   const usage = new UsageStore({ tableName: names.tables.usage, doc: clients.doc, ...withClock });
@@ -32,6 +37,7 @@ export function openStores(config: Pick<BaseConfig, 'prefix'>, clients: Pick<Aws
       tableName: names.tables.runs,
       doc: clients.doc,
       ...withClock,
+      ...(config.tiers ? { tiers: config.tiers } : {}),
       onRunEnded: (run) => usage.releaseActive(run.tenantId),
     }),
     tenants: new TenantStore({ tenantsTable: names.tables.tenants, apiKeysTable: names.tables.apiKeys, doc: clients.doc, ...withClock }),

@@ -4,7 +4,8 @@ import { InvalidCursorError, LeaseLostError, LeaseRefusedError, RunExistsError, 
 import { newRunId } from '../src/ids.js';
 import { resourceNames } from '../src/resources.js';
 import { RunStore } from '../src/run-store.js';
-import type { RunRecord, TerminalStatus } from '../src/schemas/run.js';
+import { isTerminal, type RunRecord, type TerminalStatus } from '../src/schemas/run.js';
+import { DEFAULT_TIERS, resolveTiers } from '../src/tiers.js';
 import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
 import { createRun, newRunInput, runIdAt, testTenant } from './helpers/runs.js';
 
@@ -32,7 +33,6 @@ const finishInput = (run: RunRecord, leaseToken: string, status: TerminalStatus)
   runId: run.runId,
   leaseToken,
   status,
-  retentionDays: 7,
 });
 
 /** Asserts the index attributes match the status. */
@@ -113,7 +113,7 @@ describe('RunStore', () => {
       expect(done.finishedAt).toBe(clock.now().toISOString());
       expect(done.leaseToken).toBeUndefined();
       expect(done.leaseExpiresAt).toBeUndefined();
-      expect(done.expiresAt).toBe(Math.floor(clock.now().getTime() / 1000) + 7 * 86_400);
+      expect(done.expiresAt).toBe(Math.floor(clock.now().getTime() / 1000) + DEFAULT_TIERS[run.tier].retentionDays * 86_400);
       expect(done.logTail).toBe('tail');
       expectIndexAttrs(done);
       expect(await runs.get(tenantId, run.runId)).toEqual(done);
@@ -127,13 +127,6 @@ describe('RunStore', () => {
       expect(done.error).toEqual({ code: 'cancelled', message: 'no longer needed' });
       expect(done.finishedAt).toBeDefined();
       expectIndexAttrs(done);
-    });
-
-    it('cancelQueued sets the retention TTL like every terminal transition', async () => {
-      const tenantId = testTenant();
-      const run = await createRun(runs, tenantId);
-      const done = await runs.cancelQueued({ tenantId, runId: run.runId, retentionDays: 30 });
-      expect(done.expiresAt).toBe(Math.floor(clock.now().getTime() / 1000) + 30 * 86_400);
     });
 
     it.each([
@@ -157,10 +150,10 @@ describe('RunStore', () => {
       const tenantId = testTenant();
       const { run, leaseToken } = await leased(tenantId);
       await expect(
-        runs.expireLease({ tenantId, runId: run.runId, tier: run.tier, observedLeaseToken: leaseToken, retentionDays: 7 }),
+        runs.expireLease({ tenantId, runId: run.runId, tier: run.tier, observedLeaseToken: leaseToken }),
       ).rejects.toBeInstanceOf(TransitionRefusedError); // not expired yet
       clock.advance(LEASE_MS + 1);
-      const back = await runs.expireLease({ tenantId, runId: run.runId, tier: run.tier, observedLeaseToken: leaseToken, retentionDays: 7 });
+      const back = await runs.expireLease({ tenantId, runId: run.runId, tier: run.tier, observedLeaseToken: leaseToken });
       expect(back.status).toBe('queued');
       expect(back.attempt).toBe(1);
       expect(back.leaseToken).toBeUndefined();
@@ -171,7 +164,7 @@ describe('RunStore', () => {
       const tenantId = testTenant();
       const { run, leaseToken } = await leased(tenantId, { maxAttempts: 1 });
       clock.advance(LEASE_MS + 1);
-      const done = await runs.expireLease({ tenantId, runId: run.runId, tier: run.tier, observedLeaseToken: leaseToken, retentionDays: 7 });
+      const done = await runs.expireLease({ tenantId, runId: run.runId, tier: run.tier, observedLeaseToken: leaseToken });
       expect(done.status).toBe('failed');
       expect(done.error?.code).toBe('lease_expired');
       expect(done.leaseToken).toBeUndefined();
@@ -183,16 +176,16 @@ describe('RunStore', () => {
       const tenantId = testTenant();
       const { run, leaseToken } = await leased(tenantId);
       clock.advance(LEASE_MS + 1);
-      await runs.expireLease({ tenantId, runId: run.runId, tier: run.tier, observedLeaseToken: leaseToken, retentionDays: 7 });
+      await runs.expireLease({ tenantId, runId: run.runId, tier: run.tier, observedLeaseToken: leaseToken });
       await expect(
-        runs.expireLease({ tenantId, runId: run.runId, tier: run.tier, observedLeaseToken: leaseToken, retentionDays: 7 }),
+        runs.expireLease({ tenantId, runId: run.runId, tier: run.tier, observedLeaseToken: leaseToken }),
       ).rejects.toBeInstanceOf(TransitionRefusedError);
     });
 
     it('queued → failed (dead_lettered) via failDeadLettered', async () => {
       const tenantId = testTenant();
       const run = await createRun(runs, tenantId);
-      const done = await runs.failDeadLettered({ tenantId, runId: run.runId, retentionDays: 7, receiveCount: 6 });
+      const done = await runs.failDeadLettered({ tenantId, runId: run.runId, receiveCount: 6 });
       expect(done.status).toBe('failed');
       expect(done.error?.code).toBe('dead_lettered');
       expect(done.error?.message).toContain('6 deliveries');
@@ -202,7 +195,7 @@ describe('RunStore', () => {
     it('failDeadLettered leaves a run with a live lease alone', async () => {
       const tenantId = testTenant();
       const { run } = await leased(tenantId);
-      await expect(runs.failDeadLettered({ tenantId, runId: run.runId, retentionDays: 7 })).rejects.toBeInstanceOf(TransitionRefusedError);
+      await expect(runs.failDeadLettered({ tenantId, runId: run.runId })).rejects.toBeInstanceOf(TransitionRefusedError);
       expect((await runs.require(tenantId, run.runId)).status).toBe('running');
     });
 
@@ -314,6 +307,48 @@ describe('RunStore', () => {
     });
   });
 
+  describe('retention: every terminal transition sets expiresAt from the run’s tier', () => {
+    // Its own tier table, so the store (not a caller) is what decides: enterprise keeps runs 3 days here.
+    const tiers = resolveTiers({ enterprise: { retentionDays: 3 } });
+    let store: RunStore;
+    beforeAll(() => {
+      store = new RunStore({ tableName: resourceNames(db.prefix).tables.runs, doc: db.clients.doc, clock, tiers });
+    });
+    const lease = async (tier: RunRecord['tier'], maxAttempts = 3) => {
+      const run = await createRun(store, testTenant(), { tier, maxAttempts });
+      return store.acquireLease({ tenantId: run.tenantId, runId: run.runId, tier, workerId: 'wkr_a', leaseMs: LEASE_MS });
+    };
+    const endings: Record<string, (tier: RunRecord['tier']) => Promise<RunRecord>> = {
+      'finish (running → succeeded)': async (tier) => {
+        const { run, leaseToken } = await lease(tier);
+        return store.finish({ tenantId: run.tenantId, runId: run.runId, leaseToken, status: 'succeeded' });
+      },
+      'cancelQueued (queued → cancelled)': async (tier) => {
+        const run = await createRun(store, testTenant(), { tier });
+        return store.cancelQueued({ tenantId: run.tenantId, runId: run.runId });
+      },
+      'expireLease (running → failed, no attempt left)': async (tier) => {
+        const { run, leaseToken } = await lease(tier, 1);
+        clock.advance(LEASE_MS + 1);
+        return store.expireLease({ tenantId: run.tenantId, runId: run.runId, tier, observedLeaseToken: leaseToken });
+      },
+      'failDeadLettered (queued → failed)': async (tier) => {
+        const run = await createRun(store, testTenant(), { tier });
+        return store.failDeadLettered({ tenantId: run.tenantId, runId: run.runId });
+      },
+    };
+
+    it.each(Object.keys(endings).flatMap((how) => (['free', 'pro', 'enterprise'] as const).map((tier) => [how, tier] as const)))(
+      '%s, tier %s',
+      async (how, tier) => {
+        const done = await endings[how]!(tier);
+        expect(isTerminal(done.status)).toBe(true);
+        expect(done.expiresAt).toBe(Math.floor(clock.now().getTime() / 1000) + tiers[tier].retentionDays * 86_400);
+        expect((await store.require(done.tenantId, done.runId)).expiresAt).toBe(done.expiresAt);
+      },
+    );
+  });
+
   describe('terminal runs never change status', () => {
     const terminal: TerminalStatus[] = ['succeeded', 'failed', 'timed_out', 'cancelled'];
     const cases = terminal.flatMap((status) =>
@@ -345,10 +380,10 @@ describe('RunStore', () => {
         recordProgress: () => runs.recordProgress({ tenantId, runId, leaseToken, logTail: 'late' }),
         finish: () => runs.finish({ ...finishInput(run, leaseToken, 'succeeded') }),
         release: () => runs.release({ tenantId, runId, tier, leaseToken, countAttempt: false }),
-        expireLease: () => runs.expireLease({ tenantId, runId, tier, observedLeaseToken: leaseToken, retentionDays: 7 }),
+        expireLease: () => runs.expireLease({ tenantId, runId, tier, observedLeaseToken: leaseToken }),
         cancelQueued: () => runs.cancelQueued({ tenantId, runId }),
         requestCancel: () => runs.requestCancel({ tenantId, runId }),
-        failDeadLettered: () => runs.failDeadLettered({ tenantId, runId, retentionDays: 7 }),
+        failDeadLettered: () => runs.failDeadLettered({ tenantId, runId }),
       };
       const err = await calls[method]!().catch((e: unknown) => e);
       expect([TransitionRefusedError, LeaseRefusedError, LeaseLostError].some((E) => err instanceof E)).toBe(true);

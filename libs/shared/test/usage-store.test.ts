@@ -3,6 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ManualClock } from '../src/clock.js';
 import { resourceNames } from '../src/resources.js';
 import { openStores, type Stores } from '../src/stores.js';
+import { resolveTiers } from '../src/tiers.js';
 import { monthResetsAt, QuotaExceededError, SpendLimitReachedError, UsageStore } from '../src/usage-store.js';
 import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
 import { createRun, testTenant } from './helpers/runs.js';
@@ -196,13 +197,20 @@ describe('UsageStore', () => {
   });
 
   describe('openStores()', () => {
+    it('gives the run store the configured tier table: a run ends with its tier’s retention', async () => {
+      const custom = openStores({ prefix: db.prefix, tiers: resolveTiers({ pro: { retentionDays: 2 } }) }, db.clients, clock);
+      const run = await createRun(custom.runs, testTenant(), { tier: 'pro' });
+      const done = await custom.runs.cancelQueued({ tenantId: run.tenantId, runId: run.runId });
+      expect(done.expiresAt).toBe(Math.floor(clock.now().getTime() / 1000) + 2 * 86_400);
+    });
+
     it('finish gives the tenant’s active slot back', async () => {
       const tenantId = testTenant();
       await stores.usage.acquireActive(tenantId, 1, 5);
       const run = await createRun(stores.runs, tenantId);
       const { leaseToken } = await stores.runs.acquireLease({ tenantId, runId: run.runId, tier: run.tier, workerId: 'w', leaseMs: 1000 });
       expect(await stores.usage.getActive(tenantId)).toBe(1);
-      await stores.runs.finish({ tenantId, runId: run.runId, leaseToken, status: 'succeeded', retentionDays: 7 });
+      await stores.runs.finish({ tenantId, runId: run.runId, leaseToken, status: 'succeeded' });
       expect(await stores.usage.getActive(tenantId)).toBe(0);
     });
 
@@ -224,10 +232,10 @@ describe('UsageStore', () => {
       const a = await createRun(stores.runs, tenantId, { maxAttempts: 1 });
       const lease = await stores.runs.acquireLease({ tenantId, runId: a.runId, tier: a.tier, workerId: 'w', leaseMs: 1000 });
       clock.advance(2000);
-      await stores.runs.expireLease({ tenantId, runId: a.runId, tier: a.tier, observedLeaseToken: lease.leaseToken, retentionDays: 7 });
+      await stores.runs.expireLease({ tenantId, runId: a.runId, tier: a.tier, observedLeaseToken: lease.leaseToken });
       expect(await stores.usage.getActive(tenantId)).toBe(1);
       const b = await createRun(stores.runs, tenantId);
-      await stores.runs.failDeadLettered({ tenantId, runId: b.runId, retentionDays: 7 });
+      await stores.runs.failDeadLettered({ tenantId, runId: b.runId });
       expect(await stores.usage.getActive(tenantId)).toBe(0);
       await stores.usage.acquireActive(tenantId, 1, 5);
       await expect(stores.runs.cancelQueued({ tenantId, runId: b.runId })).rejects.toThrow();

@@ -75,7 +75,6 @@ async function settle(deps: DeadLetterDeps, tier: TierName, message: Message, re
     const run = await deps.stores.runs.failDeadLettered({
       tenantId: job.tenantId,
       runId: job.runId,
-      retentionDays: deps.tiers[tier].retentionDays,
       ...(received > 1 ? { receiveCount: received - 1 } : {}),
     });
     report.failed++;

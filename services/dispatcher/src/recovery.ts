@@ -47,7 +47,6 @@ export async function reapExpiredLeases(deps: RecoveryDeps, tier: TierName): Pro
         runId: run.runId,
         tier,
         observedLeaseToken: run.leaseToken,
-        retentionDays: deps.tiers[tier].retentionDays,
       });
     } catch (err) {
       if (err instanceof TransitionRefusedError || err instanceof RunNotFoundError) {

@@ -254,7 +254,6 @@ describe('promote tool (edge + worker in-process)', () => {
       status: 'succeeded',
       summary: { durationMs: 1, exitCode: 0, filesChanged: 1, insertions: 1, deletions: 0 },
       artifacts: [{ name: 'patch.diff', key: 'k', bytes: 10 }],
-      retentionDays: 1,
     });
     const before = shortPromoteJobs();
     const first = await call(t.shortClient, 'promote', { runId });

@@ -70,7 +70,6 @@ describe('run tools', () => {
         summary: { durationMs: 1200, exitCode: 0, filesChanged: 1, insertions: 2, deletions: 0 },
         artifacts: [{ name: 'patch.diff', key, bytes: 19 }],
         logTail: 'done\n',
-        retentionDays: 90,
       });
       const out = await callOk(ca, 'get_run', { runId });
       expect(out.run.status).toBe('succeeded');
@@ -101,7 +100,6 @@ describe('run tools', () => {
         status: 'failed',
         error: { code: 'budget_exceeded', message: "the run's budget (maxCostUsd) of $4.00 is reached: $4.0021 spent" },
         spend: final,
-        retentionDays: 7,
       });
       const ended = await call(ca, 'get_run', { runId });
       expect((ended.structuredContent as Record<string, any>).run).toMatchObject({ status: 'failed', spend: final, error: { code: 'budget_exceeded' } });
@@ -157,7 +155,10 @@ describe('run tools', () => {
       const runId = await dispatchOne(ca);
       const out = await callOk(ca, 'cancel_run', { runId, reason: 'changed my mind' });
       expect(out).toMatchObject({ outcome: 'cancelled', status: 'cancelled' });
-      expect((await h.stores.runs.get(a.tenantId, runId))?.cancelReason).toBe('changed my mind');
+      const run = (await h.stores.runs.get(a.tenantId, runId))!;
+      expect(run.cancelReason).toBe('changed my mind');
+      // It expires like every ended run: its tier's retention from the cancel.
+      expect(run.expiresAt).toBe(Math.floor(Date.parse(run.finishedAt!) / 1000) + h.stack.config.tiers[run.tier].retentionDays * 86_400);
     });
 
     it('requests cancellation of a running run', async () => {
@@ -192,7 +193,7 @@ describe('run tools', () => {
       const { leaseToken } = await lease(a.tenantId, runId);
       await h.stores.runs.recordProgress({ tenantId: a.tenantId, runId, leaseToken, logTail: 'compiling\n' });
       await until(() => progress.some((p) => p.message?.includes('running')));
-      await h.stores.runs.finish({ tenantId: a.tenantId, runId, leaseToken, status: 'failed', exitCode: 2, error: { code: 'agent_failed', message: 'exit 2' }, retentionDays: 90 });
+      await h.stores.runs.finish({ tenantId: a.tenantId, runId, leaseToken, status: 'failed', exitCode: 2, error: { code: 'agent_failed', message: 'exit 2' } });
       const result = (await waiting) as { structuredContent: Record<string, any>; isError?: boolean };
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent).toMatchObject({ ended: true, run: { runId, status: 'failed', error: { code: 'agent_failed' } } });

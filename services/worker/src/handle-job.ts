@@ -10,7 +10,6 @@ import {
   type RunRecord,
   type RunStore,
   type TierName,
-  type TierTable,
 } from '@outpost/shared';
 import type { RunOutcome } from './run-execution.js';
 
@@ -23,7 +22,6 @@ export interface JobOutcome {
 export interface JobDeps {
   runs: RunStore;
   tier: TierName;
-  tiers: TierTable;
   workerId: string;
   leaseMs: number;
   sqs: SQSClient;
@@ -127,7 +125,6 @@ async function refused(deps: JobDeps, err: LeaseRefusedError, log: Logger): Prom
             runId: run.runId,
             tier: run.tier,
             observedLeaseToken: run.leaseToken,
-            retentionDays: deps.tiers[run.tier].retentionDays,
           })
           .catch((e: unknown) => {
             if (!(e instanceof TransitionRefusedError)) throw e;

@@ -396,7 +396,6 @@ export class RunExecution {
       artifacts,
       logTail: sink.tail,
       ...spend,
-      retentionDays: this.deps.config.base.tiers[this.run.tier].retentionDays,
     });
     this.log.info({ status: ending.status, ...(ending.error ? { code: ending.error.code } : {}) }, 'run finished');
     return { kind: 'finished', status: ending.status };
@@ -440,7 +439,6 @@ export class RunExecution {
       leaseToken: this.leaseToken,
       status,
       error: { code: error.code, message: this.redact(error.message) },
-      retentionDays: this.deps.config.base.tiers[this.run.tier].retentionDays,
     });
     this.log.info({ status, code: error.code }, 'run finished without an agent result');
     return { kind: 'finished', status };

@@ -105,7 +105,6 @@ export class Worker {
     const deps: JobDeps = {
       runs: this.stores.runs,
       tier: config.tier,
-      tiers: config.base.tiers,
       workerId: this.workerId,
       leaseMs: config.leaseMs,
       sqs: this.o.clients.sqs,

@@ -17,7 +17,6 @@ describe('handleJob()', () => {
     deps = {
       runs: h.stores.runs,
       tier: 'free',
-      tiers: h.stack.config.tiers,
       workerId: 'wkr_TEST',
       leaseMs: 30_000,
       sqs: h.stack.clients.sqs,
@@ -88,7 +87,9 @@ describe('handleJob()', () => {
     await h.stores.runs.requestCancel({ tenantId: run.tenantId, runId: run.runId });
     await h.stores.runs.release({ tenantId: run.tenantId, runId: run.runId, tier: 'free', leaseToken: leased.leaseToken, countAttempt: false });
     await expect(handleJob(deps, job(run))).resolves.toEqual({ settle: true, reason: 'cancel_requested' });
-    expect((await h.stores.runs.require(run.tenantId, run.runId)).status).toBe('cancelled');
+    const end = await h.stores.runs.require(run.tenantId, run.runId);
+    expect(end.status).toBe('cancelled');
+    expect(end.expiresAt).toBe(Math.floor(Date.parse(end.finishedAt!) / 1000) + h.stack.config.tiers.free.retentionDays * 86_400);
   });
 
   it('a run whose dead worker used the last attempt is failed (lease_expired) and settled, not run', async () => {
