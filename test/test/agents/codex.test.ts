@@ -8,27 +8,15 @@ const CODEX_DEFAULT_MODEL = 'gpt-6.1-sol';
 // The real Codex CLI 0.169.0, launched by the real local stack, against the scripted model API.
 describe('codex (real CLI) end to end', () => {
   let suite: AgentSuite;
-  let keys = 0;
-  const seconds: Record<string, number> = {};
 
   beforeAll(async () => {
     suite = await startAgentSuite(['codex']);
   }, 600_000);
-  afterAll(async () => {
-    process.stderr.write(`codex e2e seconds: ${JSON.stringify(seconds)}\n`);
-    await suite?.stop();
-  });
+  afterAll(async () => suite?.stop());
 
   /** A fresh tenant key answered with `script`, then one run to its end. */
-  async function run(name: string, script: Script, o: { task?: string; model?: string; files?: Record<string, string> } = {}): Promise<{ end: EndedRun; key: string }> {
-    const key = `sk-codex-e2e-${name}-${++keys}-${'k'.repeat(24)}`;
-    suite.api.script(key, script);
-    await suite.setSecret('openai_api_key', key);
-    const repo = await suite.repo(o.files);
-    const end = await suite.runToEnd({ agent: 'codex', task: o.task ?? 'Write codex.txt.', repo, ...(o.model ? { model: o.model } : {}), timeoutSeconds: 120 });
-    seconds[name] = end.seconds;
-    return { end, key };
-  }
+  const run = (name: string, script: Script, o: { task?: string; model?: string; files?: Record<string, string> } = {}): Promise<{ end: EndedRun; key: string }> =>
+    suite.scriptedRun({ agent: 'codex', secret: 'openai_api_key', keyPrefix: 'sk-codex', name, script, ...o, task: o.task ?? 'Write codex.txt.' });
 
   /** What the run reports after `n` answers: the sum of the script's usage (codex's input_tokens count the cached ones in; the adapter takes them out). */
   const usageOf = (n: number) => ({

@@ -62,6 +62,12 @@ describe('model gateway (real claude CLI, scripted model API)', () => {
     expect(suite.api.requestsFor(key)).toHaveLength(2);
   });
 
+  it('fleet_status names the agent with the version its real CLI reports', async () => {
+    const fleet = await suite.call('fleet_status', {});
+    const agents = fleet.agents as { agent: string; versions: string[]; note?: string }[];
+    expect(agents.find((a) => a.agent === 'claude')).toEqual({ agent: 'claude', versions: ['2.1.329 (Claude Code)'] });
+  });
+
   it('the usage and cost recorded are what the API reported, counted by the gateway', async () => {
     const key = await tenantKey('usage');
     suite.api.script(key, [{ kind: 'shell', command: 'echo hi > hi.txt' }, { kind: 'final', text: 'done' }], USAGE);

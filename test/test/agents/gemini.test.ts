@@ -5,27 +5,15 @@ import { largeTask, startAgentSuite, type AgentSuite, type EndedRun } from './ha
 // The real Gemini CLI 0.61.0, launched by the real local stack, against the scripted model API.
 describe('gemini (real CLI) end to end', () => {
   let suite: AgentSuite;
-  let keys = 0;
-  const seconds: Record<string, number> = {};
 
   beforeAll(async () => {
     suite = await startAgentSuite(['gemini']);
   }, 600_000);
-  afterAll(async () => {
-    process.stderr.write(`gemini e2e seconds: ${JSON.stringify(seconds)}\n`);
-    await suite?.stop();
-  });
+  afterAll(async () => suite?.stop());
 
   /** A fresh tenant key answered with `script`, then one run to its end. */
-  async function run(name: string, script: Script, o: { task?: string; model?: string; files?: Record<string, string> } = {}): Promise<{ end: EndedRun; key: string }> {
-    const key = `AIza-gemini-e2e-${name}-${++keys}-${'k'.repeat(24)}`;
-    suite.api.script(key, script);
-    await suite.setSecret('gemini_api_key', key);
-    const repo = await suite.repo(o.files);
-    const end = await suite.runToEnd({ agent: 'gemini', task: o.task ?? 'Write gemini.txt.', repo, ...(o.model ? { model: o.model } : {}), timeoutSeconds: 120 });
-    seconds[name] = end.seconds;
-    return { end, key };
-  }
+  const run = (name: string, script: Script, o: { task?: string; model?: string; files?: Record<string, string> } = {}): Promise<{ end: EndedRun; key: string }> =>
+    suite.scriptedRun({ agent: 'gemini', secret: 'gemini_api_key', keyPrefix: 'AIza-gemini', name, script, ...o, task: o.task ?? 'Write gemini.txt.' });
 
   /** What gemini reports after `n` answers: the API's usage summed (its `input` is the uncached part). */
   const usageOf = (n: number) => ({

@@ -5,27 +5,15 @@ import { largeTask, startAgentSuite, type AgentSuite, type EndedRun } from './ha
 // The real grok-cli 0.0.34, launched by the real local stack, against the scripted model API.
 describe('grok (real CLI) end to end', () => {
   let suite: AgentSuite;
-  let keys = 0;
-  const seconds: Record<string, number> = {};
 
   beforeAll(async () => {
     suite = await startAgentSuite(['grok']);
   }, 600_000);
-  afterAll(async () => {
-    process.stderr.write(`grok e2e seconds: ${JSON.stringify(seconds)}\n`);
-    await suite?.stop();
-  });
+  afterAll(async () => suite?.stop());
 
   /** A fresh tenant key answered with `script`, then one run to its end. */
-  async function run(name: string, script: Script, o: { task?: string; model?: string; files?: Record<string, string> } = {}): Promise<{ end: EndedRun; key: string }> {
-    const key = `xai-grok-e2e-${name}-${++keys}-${'k'.repeat(24)}`;
-    suite.api.script(key, script);
-    await suite.setSecret('xai_api_key', key);
-    const repo = await suite.repo(o.files);
-    const end = await suite.runToEnd({ agent: 'grok', task: o.task ?? 'Write grok.txt.', repo, ...(o.model ? { model: o.model } : {}), timeoutSeconds: 120 });
-    seconds[name] = end.seconds;
-    return { end, key };
-  }
+  const run = (name: string, script: Script, o: { task?: string; model?: string; files?: Record<string, string> } = {}): Promise<{ end: EndedRun; key: string }> =>
+    suite.scriptedRun({ agent: 'grok', secret: 'xai_api_key', keyPrefix: 'xai-grok', name, script, ...o, task: o.task ?? 'Write grok.txt.' });
 
   it('runs its own shell tool, keeps the change, reports the final message; the model and key reach the API', async () => {
     const { end, key } = await run('success', [{ kind: 'shell', command: 'echo made-by-grok > grok.txt' }, { kind: 'final', text: 'Grok wrote grok.txt.' }], { model: 'grok-e2e-model' });

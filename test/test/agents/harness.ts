@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { describeInstall, freePort, installAgentClis, launchLocalStack, LocalJson, LocalStackEnv, type LocalStackHandle } from '@outpost/infra/local';
 import { agentCacheDir, FileParameterStore, parameterPaths, parseEnv, silentLogger, type AgentName, type RunError, type RunSpendView, type RunSummary, type SecretName } from '@outpost/shared';
-import { startScriptedModelApi, type ModelApi } from '../../src/model-api/index.js';
+import { startScriptedModelApi, type ModelApi, type Script, type ScriptUsage } from '../../src/model-api/index.js';
 
 type Structured = Record<string, unknown>;
 
@@ -36,6 +36,21 @@ export interface AgentSuite {
   setSecret(name: SecretName, value: string): Promise<void>;
   /** A git repository (a directory with one commit of `files`) to dispatch against. */
   repo(files?: Record<string, string>): Promise<string>;
+  /**
+   * A fresh tenant key (`keyPrefix…`) answered with `script` and stored as the tenant's `secret`,
+   * then one run to its end; its seconds are kept under `name` and printed at stop().
+   */
+  scriptedRun(o: {
+    agent: AgentName;
+    secret: SecretName;
+    keyPrefix: string;
+    name: string;
+    script: Script;
+    usage?: ScriptUsage;
+    task: string;
+    model?: string;
+    files?: Record<string, string>;
+  }): Promise<{ end: EndedRun; key: string }>;
   /** dispatch, wait for the end, get_run, and fetch patch and log. */
   runToEnd(args: { agent: AgentName; task: string; repo: string; model?: string; timeoutSeconds?: number; maxCostUsd?: number }): Promise<EndedRun>;
   stop(): Promise<void>;
@@ -94,7 +109,9 @@ export async function startAgentSuite(agents: readonly AgentName[]): Promise<Age
     return a ? (await fetch(a.url)).text() : '';
   };
   let repos = 0;
-  return {
+  let keys = 0;
+  const seconds: Record<string, number> = {};
+  const suite: AgentSuite = {
     api,
     stack,
     call,
@@ -111,6 +128,15 @@ export async function startAgentSuite(agents: readonly AgentName[]): Promise<Age
       g('add', '-A');
       g('commit', '-q', '-m', 'initial');
       return repo;
+    },
+    async scriptedRun(o) {
+      const key = `${o.keyPrefix}-e2e-${o.name.replace(/[^A-Za-z0-9]+/g, '-')}-${++keys}-${'k'.repeat(24)}`;
+      suite.api.script(key, o.script, o.usage);
+      await suite.setSecret(o.secret, key);
+      const repo = await suite.repo(o.files);
+      const end = await suite.runToEnd({ agent: o.agent, task: o.task, repo, ...(o.model ? { model: o.model } : {}), timeoutSeconds: 120 });
+      seconds[o.name] = end.seconds;
+      return { end, key };
     },
     async runToEnd({ timeoutSeconds = 300, ...args }) {
       const started = Date.now();
@@ -136,12 +162,14 @@ export async function startAgentSuite(agents: readonly AgentName[]): Promise<Age
       };
     },
     async stop() {
+      if (Object.keys(seconds).length) process.stderr.write(`${agents.join(', ')} e2e seconds: ${JSON.stringify(seconds)}\n`);
       await client.close().catch(() => {});
       await stack.stop();
       await api.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return suite;
 }
 
 /** A task of more than `bytes` bytes of UTF-8 (dispatch caps characters, not bytes), ending in `marker`. */
