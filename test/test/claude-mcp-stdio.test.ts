@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '@outpost/infra/local';
-import { pinnedCli } from './helpers/pinned-cli.js';
+import { pinnedCli, scratchClaudeEnv } from './helpers/pinned-cli.js';
 
 const run = promisify(execFile);
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -65,12 +65,7 @@ describe('a real MCP client over stdio: the `claude mcp add` line npm start prin
   const shell = async (line: string, cwd: string) => {
     expect(line.startsWith('claude ')).toBe(true);
     const env = {
-      PATH: process.env.PATH ?? '',
-      HOME: home,
-      CLAUDE_CONFIG_DIR: path.join(home, '.claude'),
-      DISABLE_AUTOUPDATER: '1',
-      DISABLE_TELEMETRY: '1',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      ...scratchClaudeEnv(home),
       // Were the line to reach a registry, it would fail here rather than fetch.
       npm_config_offline: 'true',
     };

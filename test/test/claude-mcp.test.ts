@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { startEdge, type Edge } from '@outpost/mcp-edge';
 import { openStores } from '@outpost/shared';
-import { pinnedCli } from './helpers/pinned-cli.js';
+import { pinnedCli, scratchClaudeEnv } from './helpers/pinned-cli.js';
 
 const run = promisify(execFile);
 // The pinned Claude Code (the worker image's version): runs offline, no key needed.
@@ -38,12 +38,7 @@ describe('a real MCP client: Claude Code', () => {
   /** Runs claude with a scratch HOME and config dir, so nothing of the machine's setup leaks in or out. */
   const claude = async (args: string[], cwd: string) => {
     const env = {
-      PATH: process.env.PATH ?? '',
-      HOME: home,
-      CLAUDE_CONFIG_DIR: path.join(home, '.claude'),
-      DISABLE_AUTOUPDATER: '1',
-      DISABLE_TELEMETRY: '1',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      ...scratchClaudeEnv(home),
     };
     // claude exits 0 even when a server fails to connect: callers check the text.
     const { stdout, stderr } = await run(CLAUDE, args, { cwd, env, timeout: 90_000 });
