@@ -13,6 +13,7 @@ import { decodeCursor, encodeCursor, pick, planRunList, type ListRunsQuery } fro
 
 export type { ListRunsQuery } from './run-list-plan.js';
 import { RUN_INDEX } from './resources.js';
+import { chainKeys, type ChainLink } from './run-chains.js';
 import {
   RunRecord,
   type AgentName,
@@ -44,6 +45,8 @@ export interface NewRun {
   maxCostUsd?: number;
   maxAttempts: number;
   idempotencyKey?: string;
+  /** A follow-up's place in its chain (chainLink() computes it from the parent). */
+  chain?: ChainLink;
 }
 
 export interface ListRunsPage {
@@ -105,8 +108,10 @@ export class RunStore {
   async create(input: NewRun): Promise<RunRecord> {
     const now = this.nowIso();
     const tagPairs = input.tags ? Object.entries(input.tags).map(([k, v]) => `${k}=${v}`) : undefined;
+    const { chain, ...fields } = input;
     const run = RunRecord.parse({
-      ...input,
+      ...fields,
+      ...(chain ? { ...chain, ...chainKeys(input.tenantId, chain) } : {}),
       ...(tagPairs && tagPairs.length > 0 ? { tagPairs } : {}),
       status: 'queued',
       attempt: 0,
