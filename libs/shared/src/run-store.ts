@@ -23,6 +23,7 @@ import {
   type RunStatus,
   type RunSummary,
   RunSpendView,
+  Continuation,
   type Tags,
   TerminalStatus,
 } from './schemas/run.js';
@@ -256,6 +257,8 @@ export class RunStore {
     baseCommit?: string;
     /** Spend so far, so get_run shows it while the run lasts. */
     spend?: RunSpendView;
+    /** A follow-up's way of carrying its parent's conversation. */
+    continuation?: Continuation;
   }): Promise<RunRecord> {
     const sets: string[] = [];
     const values: Values = {};
@@ -263,6 +266,7 @@ export class RunStore {
     if (input.logTail !== undefined) (sets.push('logTail = :logTail'), (values[':logTail'] = input.logTail));
     if (input.logChunks !== undefined) (sets.push('logChunks = :logChunks'), (values[':logChunks'] = input.logChunks));
     if (input.baseCommit !== undefined) (sets.push('baseCommit = :baseCommit'), (values[':baseCommit'] = input.baseCommit));
+    if (input.continuation !== undefined) (sets.push('continuation = :cont'), (values[':cont'] = Continuation.parse(input.continuation)));
     if (sets.length === 0) {
       // Nothing to write, but the caller still learns whether it holds the lease.
       const current = await this.get(input.tenantId, input.runId);
