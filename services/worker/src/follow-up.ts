@@ -99,6 +99,8 @@ export class FollowUp {
    */
   async converse(ws: Workspace, adapter: AgentAdapter, feedback: string, readParentTask: () => Promise<string>): Promise<Conversation> {
     const id = this.parent.summary?.sessionId;
+    // A shell task is a script: prose in front of it would run as commands.
+    if (adapter.name === 'shell') return { task: feedback, continuation: { mode: 'context', reason: 'shell runs the script as given, on the parent\'s result' } };
     let reason: string;
     if (!adapter.session) reason = `${adapter.name} cannot resume a session headless`;
     else if (this.parent.agent !== adapter.name) reason = `the parent ran ${this.parent.agent}, this run ${adapter.name}`;
