@@ -95,6 +95,29 @@ describe('worker › follow-ups', () => {
     expect(git(remote, 'log', '--format=%s', `${parent.baseCommit}..chain`).split('\n')).toEqual(['The chain', 'agent: one']);
   });
 
+  it("promotes a chain as one commit per run with commits: 'chain'", async () => {
+    const parent = await succeed(await h.dispatch({ agent: 'shell', repo: remote, task: '# First step\necho a > a.txt' }));
+    const child = await succeed(await continueRun(parent, '# Second step\necho b > b.txt'));
+    await h.stores.runs.setPromotion({
+      tenantId: child.tenantId,
+      runId: child.runId,
+      promotion: { status: 'pending', requestedAt: new Date().toISOString(), createPullRequest: false, branch: 'per-run', commits: 'chain' },
+      expectStatus: 'absent',
+    });
+    await sendJob(h.stack.clients.sqs, h.stores.queues, { tier: 'free', tenantId: child.tenantId, runId: child.runId, kind: 'promote' });
+    const p = await until<Promotion | undefined>(
+      async () => {
+        const r = await h.stores.runs.require(child.tenantId, child.runId);
+        return r.promotion && r.promotion.status !== 'pending' ? r.promotion : undefined;
+      },
+      { timeoutMs: 60_000, what: 'promotion' },
+    );
+    expect(p.error).toBeUndefined();
+    expect(git(remote, 'log', '--format=%s', `${parent.baseCommit}..per-run`).split('\n')).toEqual(['# Second step', '# First step']);
+    expect(git(remote, 'ls-tree', '--name-only', 'per-run^').split('\n').sort()).toEqual(['README.md', 'a.txt']);
+    expect(git(remote, 'ls-tree', '--name-only', 'per-run').split('\n').sort()).toEqual(['README.md', 'a.txt', 'b.txt']);
+  });
+
   it('fails clearly (replay_failed, no retry) when the parent\'s changes are gone from the bucket', async () => {
     const parent = await succeed(await h.dispatch({ agent: 'shell', repo: remote, task: 'echo x > x.txt' }));
     const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');

@@ -62,7 +62,11 @@ describe('follow-ups (real CLIs) end to end', () => {
     expect(run.error).toBeUndefined();
     expect(run.status).toBe('succeeded');
     expect(run).toMatchObject({ parentRunId: parent.runId, continuation: { mode: 'resume' } });
-    const first = suite.api.requestsFor(key)[0]!;
+    const reqs = suite.api.requestsFor(key);
+    // Resumed: the history holds the parent's tool call, so the script goes on from its second shell turn.
+    expect(reqs).toHaveLength(2);
+    const first = reqs[0]!;
+    expect(first.text).toContain('echo one > one.txt');
     expect(first.text).toContain(`PARENT-TASK-${marker}`);
     expect(first.text).toContain(`PARENT-REPLY-${marker}`);
     expect(first.text).toContain(`FEEDBACK-${marker}`);

@@ -109,6 +109,8 @@ export const Promotion = z.object({
   base: z.string().optional(),
   commitMessage: z.string().optional(),
   createPullRequest: z.boolean().default(false),
+  /** For a follow-up: 'chain' pushes one commit per run of its chain instead of the whole change at once. */
+  commits: z.enum(['one', 'chain']).optional(),
   title: z.string().optional(),
   body: z.string().optional(),
   commitSha: z.string().optional(),
