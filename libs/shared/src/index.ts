@@ -33,6 +33,8 @@ export {
   type ParameterStore,
 } from './parameter-store.js';
 export { createTableInput, provisionBucket, provisionQueues, provisionTables, type ProvisionReport } from './provision.js';
+export { chainKeys, chainRootOf, followUpLink, retryLink, RunChains, type ChainLink, type RunChainsOptions } from './run-chains.js';
+export { ensureIndexes, rebuildTableName, type IndexUpgrade } from './table-indexes.js';
 export { QueueDirectory, sendJob } from './queues.js';
 export { REDACTED, redact, StreamRedactor } from './redact.js';
 export { findTokenShapedSecret, TOKEN_PATTERNS, type TokenFound, type TokenKind, type TokenPattern } from './token-patterns.js';
@@ -68,6 +70,7 @@ export {
   AgentName,
   ArtifactName,
   ArtifactRef,
+  Continuation,
   isTerminal,
   Promotion,
   PromotionStatus,

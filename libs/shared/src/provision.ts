@@ -8,6 +8,7 @@ import {
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { BucketDefinition, KeyAttribute, QueueDefinition, TableDefinition } from './resources.js';
+import { ensureIndexes } from './table-indexes.js';
 
 /** What provisioning did to each resource, for a one-line report. */
 export interface ProvisionReport {
@@ -43,7 +44,7 @@ export function createTableInput(def: TableDefinition): CreateTableCommandInput 
   };
 }
 
-/** Creates missing tables; existing ones are left alone. TTL is set where the backend supports it. */
+/** Creates missing tables; existing ones get the indexes they lack. TTL is set where the backend supports it. */
 export async function provisionTables(client: DynamoDBClient, defs: readonly TableDefinition[], report = emptyReport()): Promise<ProvisionReport> {
   for (const def of defs) {
     try {
@@ -51,7 +52,9 @@ export async function provisionTables(client: DynamoDBClient, defs: readonly Tab
       report.created.push(`table ${def.name}`);
     } catch (err) {
       if (!(err instanceof Error) || err.name !== 'ResourceInUseException') throw err;
-      report.existing.push(`table ${def.name}`);
+      const upgrade = await ensureIndexes(client, def);
+      if (upgrade.action === 'none') report.existing.push(`table ${def.name}`);
+      else report.created.push(`indexes ${upgrade.added.join(', ')} on table ${def.name} (${upgrade.action})`);
       continue;
     }
     await waitForTable(client, def.name);

@@ -50,6 +50,8 @@ export const RUN_INDEX = {
   byStatus: 'byStatus',
   byAgent: 'byAgent',
   active: 'active',
+  byParent: 'byParent',
+  byChain: 'byChain',
 } as const;
 
 const S = (name: string): KeyAttribute => ({ name, type: 'S' });
@@ -67,6 +69,10 @@ export function tableDefinitions(prefix: string): Record<TableId, TableDefinitio
         // Sparse: activePk is set only while queued/running (`{status}#{tier}`), activeSk is the
         // queue time or the lease expiry, so the reaper finds stale runs with one Query per tier.
         { name: RUN_INDEX.active, partitionKey: S('activePk'), sortKey: S('activeSk') },
+        // Follow-ups, sparse (only runs with a parent): a run's children, and a chain's runs.
+        // The keys are `tenantId#runId`, so one tenant can never read another's chain.
+        { name: RUN_INDEX.byParent, partitionKey: S('parentKey'), sortKey: S('createdAt') },
+        { name: RUN_INDEX.byChain, partitionKey: S('chainKey'), sortKey: S('createdAt') },
       ],
       ttlAttribute: 'expiresAt',
     },

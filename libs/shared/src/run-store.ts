@@ -13,6 +13,7 @@ import { decodeCursor, encodeCursor, pick, planRunList, type ListRunsQuery } fro
 
 export type { ListRunsQuery } from './run-list-plan.js';
 import { RUN_INDEX } from './resources.js';
+import { chainKeys, type ChainLink } from './run-chains.js';
 import {
   RunRecord,
   type AgentName,
@@ -22,6 +23,7 @@ import {
   type RunStatus,
   type RunSummary,
   RunSpendView,
+  Continuation,
   type Tags,
   TerminalStatus,
 } from './schemas/run.js';
@@ -44,6 +46,8 @@ export interface NewRun {
   maxCostUsd?: number;
   maxAttempts: number;
   idempotencyKey?: string;
+  /** A follow-up's place in its chain (chainLink() computes it from the parent). */
+  chain?: ChainLink;
 }
 
 export interface ListRunsPage {
@@ -105,8 +109,10 @@ export class RunStore {
   async create(input: NewRun): Promise<RunRecord> {
     const now = this.nowIso();
     const tagPairs = input.tags ? Object.entries(input.tags).map(([k, v]) => `${k}=${v}`) : undefined;
+    const { chain, ...fields } = input;
     const run = RunRecord.parse({
-      ...input,
+      ...fields,
+      ...(chain ? { ...chain, ...chainKeys(input.tenantId, chain) } : {}),
       ...(tagPairs && tagPairs.length > 0 ? { tagPairs } : {}),
       status: 'queued',
       attempt: 0,
@@ -251,6 +257,8 @@ export class RunStore {
     baseCommit?: string;
     /** Spend so far, so get_run shows it while the run lasts. */
     spend?: RunSpendView;
+    /** A follow-up's way of carrying its parent's conversation. */
+    continuation?: Continuation;
   }): Promise<RunRecord> {
     const sets: string[] = [];
     const values: Values = {};
@@ -258,6 +266,7 @@ export class RunStore {
     if (input.logTail !== undefined) (sets.push('logTail = :logTail'), (values[':logTail'] = input.logTail));
     if (input.logChunks !== undefined) (sets.push('logChunks = :logChunks'), (values[':logChunks'] = input.logChunks));
     if (input.baseCommit !== undefined) (sets.push('baseCommit = :baseCommit'), (values[':baseCommit'] = input.baseCommit));
+    if (input.continuation !== undefined) (sets.push('continuation = :cont'), (values[':cont'] = Continuation.parse(input.continuation)));
     if (sets.length === 0) {
       // Nothing to write, but the caller still learns whether it holds the lease.
       const current = await this.get(input.tenantId, input.runId);

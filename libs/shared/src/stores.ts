@@ -2,6 +2,7 @@ import type { AwsClients } from './aws-clients.js';
 import type { Clock } from './clock.js';
 import type { BaseConfig } from './config.js';
 import { resourceNames, type ResourceNames } from './resources.js';
+import { RunChains } from './run-chains.js';
 import { RunStore } from './run-store.js';
 import { TenantStore } from './tenant-store.js';
 import { UsageStore } from './usage-store.js';
@@ -11,6 +12,8 @@ import { QueueDirectory } from './queues.js';
 export interface Stores {
   names: ResourceNames;
   runs: RunStore;
+  /** Follow-up chains: children and members, by index. */
+  chains: RunChains;
   tenants: TenantStore;
   usage: UsageStore;
   workers: WorkerRegistry;
@@ -40,6 +43,7 @@ export function openStores(
       ...(config.tiers ? { tiers: config.tiers } : {}),
       onRunEnded: (run) => usage.releaseActive(run.tenantId),
     }),
+    chains: new RunChains({ tableName: names.tables.runs, doc: clients.doc }),
     tenants: new TenantStore({ tenantsTable: names.tables.tenants, apiKeysTable: names.tables.apiKeys, doc: clients.doc, ...withClock }),
     workers: new WorkerRegistry({ tableName: names.tables.workers, doc: clients.doc, ...withClock }),
     queues: new QueueDirectory(clients.sqs, config.prefix),

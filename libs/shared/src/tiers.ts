@@ -29,6 +29,8 @@ export const TierLimits = z
     maxCostUsdCeiling: z.number().positive(),
     /** What one tenant's runs may spend on models per UTC month, in USD; null is unlimited. */
     monthlySpendUsd: z.number().positive().nullable(),
+    /** Follow-ups a chain may hold after its first run (the root is depth 0). */
+    maxChainDepth: z.number().int().nonnegative().default(3),
   })
   .refine((t) => t.minWorkers <= t.maxWorkers, { message: 'minWorkers must be ≤ maxWorkers' })
   .refine((t) => t.defaultTimeoutSeconds <= t.maxTimeoutSeconds, {
@@ -57,6 +59,7 @@ export const DEFAULT_TIERS: TierTable = {
     defaultMaxCostUsd: 1,
     maxCostUsdCeiling: 2,
     monthlySpendUsd: 10,
+    maxChainDepth: 3,
   },
   pro: {
     activeRunsPerTenant: 5,
@@ -71,6 +74,7 @@ export const DEFAULT_TIERS: TierTable = {
     defaultMaxCostUsd: 5,
     maxCostUsdCeiling: 50,
     monthlySpendUsd: 500,
+    maxChainDepth: 10,
   },
   enterprise: {
     activeRunsPerTenant: 25,
@@ -85,6 +89,7 @@ export const DEFAULT_TIERS: TierTable = {
     defaultMaxCostUsd: 20,
     maxCostUsdCeiling: 500,
     monthlySpendUsd: null,
+    maxChainDepth: 25,
   },
 };
 

@@ -12,6 +12,7 @@ import {
   sha256Hex,
   SpendLimitReachedError,
   type AgentName,
+  type ChainLink,
   type IdempotencyRecord,
   type RunRecord,
   type RunStatus,
@@ -20,6 +21,7 @@ import {
 } from '@outpost/shared';
 import { refuseAgentsThatCannotRun } from './agent-readiness.js';
 import type { ToolDeps } from './deps.js';
+import { resolveParents, type FollowUpParent } from './follow-ups.js';
 import { refuseTokenShapedSecrets } from './input-secrets.js';
 import { ToolRefusal } from './tools/results.js';
 
@@ -33,7 +35,10 @@ export interface DispatchInput {
   agent?: AgentName | undefined;
   agents?: AgentName[] | undefined;
   task: string;
-  repo: string;
+  /** Required unless continueFrom names the run(s) whose repository the follow-up works in. */
+  repo?: string | undefined;
+  /** Follow-up: the run (or a fan-out's runs, up to 5) whose result this task continues. */
+  continueFrom?: string | string[] | undefined;
   ref?: string | undefined;
   model?: string | undefined;
   timeoutSeconds?: number | undefined;
@@ -48,6 +53,7 @@ export interface DispatchedRun {
   status: RunStatus;
   tier: TierName;
   createdAt: string;
+  parentRunId?: string;
 }
 
 export interface DispatchResult {
@@ -60,11 +66,13 @@ export interface DispatchResult {
  * dispatch: idempotency record first (conditional put), then admission, then the runs, then one
  * job message per run. A refusal gives back whatever it took, so a retry starts clean.
  */
-export async function dispatch(deps: ToolDeps, input: DispatchInput): Promise<DispatchResult> {
-  const plan = validate(deps, input);
-  await refuseAgentsThatCannotRun(deps, plan.agents);
+export async function dispatch(deps: ToolDeps, input: DispatchInput, options: DispatchOptions = {}): Promise<DispatchResult> {
+  const continueFrom = typeof input.continueFrom === 'string' ? [input.continueFrom] : input.continueFrom;
+  const parents = continueFrom ? await resolveParents(deps, continueFrom) : [];
+  const plan = validate(deps, input, parents, options);
+  await refuseAgentsThatCannotRun(deps, plan.items.map((i) => i.agent));
   for (let attempt = 0; attempt < 3; attempt++) {
-    const runIds = plan.agents.map(() => newRunId(deps.clock.now().getTime()));
+    const runIds = plan.items.map(() => newRunId(deps.clock.now().getTime()));
     if (!plan.idempotencyKey) return { runs: await admitAndCreate(deps, plan, runIds, undefined), replayed: false };
     const claim = await deps.idempotency.claim({
       tenantId: deps.tenant.tenantId,
@@ -86,12 +94,23 @@ export async function dispatch(deps: ToolDeps, input: DispatchInput): Promise<Di
   throw new ToolRefusal('another dispatch with this idempotencyKey is still in progress; retry in a few seconds');
 }
 
-interface Plan {
-  agents: AgentName[];
-  task: string;
+/** What a caller inside the edge adds to a dispatch (retry: the run's place in its chain). */
+export interface DispatchOptions {
+  chain?: ChainLink;
+}
+
+/** One run to create: a follow-up has its parent's repository and its own link. */
+interface PlannedRun {
+  agent: AgentName;
   repo: string;
   ref?: string | undefined;
   model?: string | undefined;
+  chain?: ChainLink | undefined;
+}
+
+interface Plan {
+  items: PlannedRun[];
+  task: string;
   timeoutSeconds: number;
   maxCostUsd: number;
   idempotencyKey?: string | undefined;
@@ -99,23 +118,43 @@ interface Plan {
   requestHash: string;
 }
 
-function validate(deps: ToolDeps, input: DispatchInput): Plan {
-  const { tier } = deps.tenant;
-  const limits = deps.config.tiers[tier];
+function planRuns(deps: ToolDeps, input: DispatchInput, parents: FollowUpParent[], options: DispatchOptions): PlannedRun[] {
+  if (parents.length > 0) {
+    if (input.agents) throw new ToolRefusal('with continueFrom each run continues with its own agent; leave agents out (pass agent to switch every one)');
+    if (input.repo !== undefined || input.ref !== undefined) {
+      throw new ToolRefusal("a follow-up works in its parent's repository, on the parent's result; leave repo and ref out");
+    }
+    return parents.map(({ run, link }) => ({
+      agent: input.agent ?? run.agent,
+      repo: run.repo,
+      ref: run.ref,
+      model: input.model ?? (input.agent && input.agent !== run.agent ? undefined : run.model),
+      chain: link,
+    }));
+  }
   if (input.agent && input.agents) throw new ToolRefusal('pass either agent or agents, not both');
   const agents = input.agents ?? (input.agent ? [input.agent] : []);
   if (agents.length === 0) throw new ToolRefusal('pass agent (one run) or agents (fan-out, up to 5 runs)');
   if (agents.length > 5) throw new ToolRefusal(`agents lists ${agents.length} agents; fan-out is at most 5`);
-  // An agent may repeat: best-of-N with one agent is N distinct runs of the same task.
-  if (input.task.trim().length === 0) throw new ToolRefusal('task is blank; describe what the agent should do');
+  const repo = input.repo;
+  if (repo === undefined) throw new ToolRefusal('pass repo (the repository to work in), or continueFrom to continue a finished run');
   // The worker's own parser: what passes here clones there (it checks again before git runs).
   try {
-    parseRepo(input.repo, deps.config.mode);
+    parseRepo(repo, deps.config.mode);
     if (input.ref !== undefined) checkRef(input.ref);
   } catch (err) {
     if (err instanceof InvalidRepoError) throw new ToolRefusal(err.message);
     throw err;
   }
+  // An agent may repeat: best-of-N with one agent is N distinct runs of the same task.
+  return agents.map((agent) => ({ agent, repo, ref: input.ref, model: input.model, chain: options.chain }));
+}
+
+function validate(deps: ToolDeps, input: DispatchInput, parents: FollowUpParent[], options: DispatchOptions): Plan {
+  const { tier } = deps.tenant;
+  const limits = deps.config.tiers[tier];
+  if (input.task.trim().length === 0) throw new ToolRefusal('task is blank; describe what the agent should do');
+  const items = planRuns(deps, input, parents, options);
   const timeoutSeconds = input.timeoutSeconds ?? Math.min(limits.defaultTimeoutSeconds, limits.maxTimeoutSeconds);
   if (timeoutSeconds > limits.maxTimeoutSeconds) {
     throw new ToolRefusal(
@@ -139,14 +178,22 @@ function validate(deps: ToolDeps, input: DispatchInput): Plan {
   refuseTokenShapedSecrets(deps.config, deps.tenant.tenantId, input);
   const sortedTags = input.tags ? Object.fromEntries(Object.entries(input.tags).sort(([a], [b]) => (a < b ? -1 : 1))) : undefined;
   const requestHash = sha256Hex(
-    JSON.stringify({ agents, task: input.task, repo: input.repo, ref: input.ref, model: input.model, timeoutSeconds, maxCostUsd, tags: sortedTags }),
+    JSON.stringify({
+      agents: items.map((i) => i.agent),
+      task: input.task,
+      repo: input.repo,
+      ref: input.ref,
+      model: input.model,
+      continueFrom: input.continueFrom,
+      retryOf: options.chain?.retryOfRunId,
+      timeoutSeconds,
+      maxCostUsd,
+      tags: sortedTags,
+    }),
   );
   return {
-    agents,
+    items,
     task: input.task,
-    repo: input.repo,
-    ref: input.ref,
-    model: input.model,
     timeoutSeconds,
     maxCostUsd,
     idempotencyKey: input.idempotencyKey,
@@ -184,7 +231,7 @@ async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], clai
   try {
     const taskBytes = Buffer.byteLength(plan.task, 'utf8');
     for (const [i, runId] of runIds.entries()) {
-      const agent = plan.agents[i] as AgentName;
+      const item = plan.items[i] as PlannedRun;
       let taskKey: string | undefined;
       if (taskBytes > INLINE_TASK_MAX_BYTES) {
         taskKey = artifactKeys.artifact(tenantId, runId, 'task.txt');
@@ -197,15 +244,16 @@ async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], clai
           tenantId,
           runId,
           tier,
-          agent,
-          repo: plan.repo,
+          agent: item.agent,
+          repo: item.repo,
           taskBytes,
           timeoutSeconds: plan.timeoutSeconds,
           maxCostUsd: plan.maxCostUsd,
           maxAttempts: deps.config.maxAttempts,
           ...(taskKey ? { taskKey } : { task: plan.task }),
-          ...(plan.model ? { model: plan.model } : {}),
-          ...(plan.ref ? { ref: plan.ref } : {}),
+          ...(item.model ? { model: item.model } : {}),
+          ...(item.ref ? { ref: item.ref } : {}),
+          ...(item.chain ? { chain: item.chain } : {}),
           ...(plan.tags && Object.keys(plan.tags).length > 0 ? { tags: plan.tags } : {}),
           ...(plan.idempotencyKey ? { idempotencyKey: plan.idempotencyKey } : {}),
         }),
@@ -224,7 +272,7 @@ async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], clai
     const log = runLogger(deps.logger, run);
     try {
       await sendJob(deps.clients.sqs, deps.stores.queues, { tier, tenantId, runId: run.runId });
-      log.info({ agent: run.agent, tier }, 'run dispatched');
+      log.info({ agent: run.agent, tier, ...(run.parentRunId ? { parentRunId: run.parentRunId } : {}) }, 'run dispatched');
     } catch (err) {
       // The run is stored and queued: the dispatcher re-sends queued runs that sat with no lease.
       log.error({ err }, 'run stored but its job message could not be sent; the dispatcher will re-send it');
@@ -249,7 +297,14 @@ async function awaitReplay(deps: ToolDeps, record: IdempotencyRecord): Promise<D
 }
 
 function toDispatched(run: RunRecord): DispatchedRun {
-  return { runId: run.runId, agent: run.agent, status: run.status, tier: run.tier, createdAt: run.createdAt };
+  return {
+    runId: run.runId,
+    agent: run.agent,
+    status: run.status,
+    tier: run.tier,
+    createdAt: run.createdAt,
+    ...(run.parentRunId ? { parentRunId: run.parentRunId } : {}),
+  };
 }
 
 function quotaRefusal(err: unknown, tier: TierName): unknown {

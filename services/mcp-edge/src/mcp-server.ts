@@ -8,7 +8,8 @@ export const SERVER_INFO = { name: 'outpost', version: '0.1.0' } as const;
 const INSTRUCTIONS =
   'Outpost runs coding tasks on a fleet of headless coding agents. dispatch queues a task against a repository ' +
   'and returns run ids at once; wait_for_run follows a run to its end; get_run shows its log, summary and ' +
-  'artifact links; list_runs and cancel_run manage runs; promote pushes a succeeded run\'s changes to a new branch ' +
+  'artifact links; list_runs and cancel_run manage runs; dispatch with continueFrom sends feedback on a finished run ' +
+  '(a follow-up that starts from its result), retry runs a failed one again; promote pushes a succeeded run\'s changes to a new branch ' +
   'and can open a pull request; fleet_status shows capacity and your limits.';
 
 // The SDK builds a new Ajv instance per server unless given one; per request that was the

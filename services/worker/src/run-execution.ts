@@ -10,6 +10,7 @@ import {
   runLogger,
   secretsFromParameters,
   type ArtifactRef,
+  type Continuation,
   type Logger,
   type MonthlySpend,
   type ParameterStore,
@@ -28,6 +29,7 @@ import { ADAPTERS } from './agents/index.js';
 import { buildAgentEnv, MissingSecretError } from './agents/env.js';
 import { ARGV_TASK_LIMIT, type AgentResult } from './agents/types.js';
 import { uploadFile, uploadJson, type ArtifactTarget } from './artifacts.js';
+import { archiveSession, FollowUp, type Conversation } from './follow-up.js';
 import type { WorkerConfig } from './config.js';
 import type { ModelGateway } from './gateway/gateway.js';
 import type { RunGrant } from './gateway/run-grant.js';
@@ -181,7 +183,8 @@ export class RunExecution {
         if (err instanceof InvalidRepoError) throw new NonRetryableError('invalid_job', err.message, { cause: err });
         throw err;
       }
-      const task = await step('reading the task', () => this.readTask());
+      let task = await step('reading the task', () => this.readTask());
+      const followUp = run.parentRunId ? await step('reading the run this one continues', () => FollowUp.load({ ...this.deps, logger: this.log }, run)) : undefined;
       const target = this.target();
       sink = new LogSink({
         s3: this.deps.s3,
@@ -201,7 +204,8 @@ export class RunExecution {
       const offerToken = spec.kind !== 'file' && (this.deps.config.base.mode === 'local' || spec.host === 'github.com');
       let base: string;
       try {
-        base = await ws.clone(spec, run.ref, offerToken ? secrets.github_token : undefined);
+        // A follow-up starts where its chain started: the parent's base commit.
+        base = await ws.clone(spec, followUp ? followUp.baseCommit : run.ref, offerToken ? secrets.github_token : undefined);
       } catch (err) {
         const message = this.redact(`clone of ${run.repo} failed: ${err instanceof Error ? err.message : String(err)}`);
         sink.append('sys', [message]);
@@ -209,6 +213,14 @@ export class RunExecution {
       }
       await this.progress({ baseCommit: base });
       sink.append('sys', [`base commit ${base}`]);
+      let conversation: Conversation | undefined;
+      if (followUp) {
+        const how = await step("replaying the parent's changes", () => followUp.replay(ws as Workspace));
+        conversation = await step("restoring the parent's conversation", () => followUp.converse(ws as Workspace, adapter, task, () => this.readTask(followUp.parent)));
+        task = conversation.task;
+        await this.progress({ continuation: conversation.continuation });
+        sink.append('sys', [`continuing ${followUp.parent.runId} (its changes from ${how}); conversation: ${conversation.continuation.mode}${conversation.continuation.reason ? ` (${conversation.continuation.reason})` : ''}`]);
+      }
       if (this.stopReason) return await this.end(ws, sink, base, this.stoppedBeforeStart());
 
       const parser = adapter.parser();
@@ -219,7 +231,7 @@ export class RunExecution {
         if (this.deps.identity) await chown(taskFile, this.deps.identity.uid, this.deps.identity.gid);
         if (adapter.largeTask === 'stdin') stdin = await open(taskFile, 'r');
       }
-      const invocation = { task, model: run.model, taskFile, home: ws.homeDir, endpoints: this.deps.gateway.endpoints() };
+      const invocation = { task, model: run.model, taskFile, home: ws.homeDir, endpoints: this.deps.gateway.endpoints(), resumeSessionId: conversation?.resumeSessionId };
       const setup = adapter.setup?.(invocation) ?? {};
       if (setup.homeFiles) await ws.writeHomeFiles(setup.homeFiles);
       const started = Date.now();
@@ -356,6 +368,8 @@ export class RunExecution {
     const artifacts: ArtifactRef[] = [await uploadFile(t, 'log.txt', path.join(ws.outDir, 'log.txt'), 'text/plain; charset=utf-8')];
     if (changes) artifacts.push(await uploadFile(t, 'patch.diff', changes.patchFile, 'text/x-diff'));
     if (changes?.bundleFile) artifacts.push(await uploadFile(t, 'changes.bundle', changes.bundleFile, 'application/octet-stream'));
+    const session = await archiveSession({ ws, adapter: ADAPTERS[this.run.agent], sessionId: agent?.result.sessionId, secrets: this.secretValues, target: t, logger: this.log });
+    if (session) artifacts.push(session);
     let summary: RunSummary | undefined;
     const spend = this.spend();
     if (agent) {
@@ -371,6 +385,7 @@ export class RunExecution {
         ...(finalMessage !== undefined ? { finalMessage } : {}),
         ...(usage ? { usage } : {}),
         ...(agent.result.usage ? { reportedUsage: agent.result.usage } : {}),
+        ...(agent.result.sessionId ? { sessionId: agent.result.sessionId } : {}),
       };
       artifacts.push(await uploadJson(t, 'summary.json', { runId: this.run.runId, attempt: this.run.attempt, status: ending.status, baseCommit: base, ...summary }));
     }
@@ -449,7 +464,7 @@ export class RunExecution {
     return this.grant && this.grant.spent().calls > 0 ? { spend: this.grant.spendView() } : {};
   }
 
-  private async progress(p: { logTail?: string; logChunks?: number; baseCommit?: string; spend?: RunSpendView }): Promise<void> {
+  private async progress(p: { logTail?: string; logChunks?: number; baseCommit?: string; spend?: RunSpendView; continuation?: Continuation }): Promise<void> {
     if (this.stopReason === 'lost') return;
     try {
       await this.deps.runs.recordProgress({ tenantId: this.run.tenantId, runId: this.run.runId, leaseToken: this.leaseToken, ...p });
@@ -488,9 +503,9 @@ export class RunExecution {
     return next;
   }
 
-  private async readTask(): Promise<string> {
-    if (this.run.task !== undefined) return this.run.task;
-    const key = this.run.taskKey;
+  private async readTask(run: RunRecord = this.run): Promise<string> {
+    if (run.task !== undefined) return run.task;
+    const key = run.taskKey;
     if (!key) throw new NonRetryableError('invalid_job', 'the run has neither a task nor a task object');
     try {
       const out = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.bucket, Key: key }));

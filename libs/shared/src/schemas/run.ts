@@ -38,6 +38,8 @@ export const RunErrorCode = z.enum([
   'internal',
   // the model gateway refused further calls: the run's maxCostUsd or the tenant's monthly limit was reached
   'budget_exceeded',
+  // follow-ups: the parent's changes could not be replayed on its base commit
+  'replay_failed',
   // promote
   'branch_exists',
   'patch_conflict',
@@ -81,10 +83,12 @@ export const RunSummary = z.object({
   usage: Usage.optional(),
   /** What the agent CLI itself reported, kept as a cross-check of `usage`. */
   reportedUsage: Usage.optional(),
+  /** The agent CLI's session id, when it printed one (a follow-up resumes it). */
+  sessionId: z.string().max(200).optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
-export const ArtifactName = z.enum(['log.txt', 'patch.diff', 'changes.bundle', 'summary.json', 'task.txt']);
+export const ArtifactName = z.enum(['log.txt', 'patch.diff', 'changes.bundle', 'summary.json', 'task.txt', 'session.tar.gz']);
 export type ArtifactName = z.infer<typeof ArtifactName>;
 
 export const ArtifactRef = z.object({
@@ -105,6 +109,8 @@ export const Promotion = z.object({
   base: z.string().optional(),
   commitMessage: z.string().optional(),
   createPullRequest: z.boolean().default(false),
+  /** For a follow-up: 'chain' pushes one commit per run of its chain instead of the whole change at once. */
+  commits: z.enum(['one', 'chain']).optional(),
   title: z.string().optional(),
   body: z.string().optional(),
   commitSha: z.string().optional(),
@@ -112,6 +118,13 @@ export const Promotion = z.object({
   error: RunError.optional(),
 });
 export type Promotion = z.infer<typeof Promotion>;
+
+/** How a follow-up carried the parent's conversation: the CLI resumed its session, or got context in the task. */
+export const Continuation = z.object({
+  mode: z.enum(['resume', 'context']),
+  reason: z.string().max(500).optional(),
+});
+export type Continuation = z.infer<typeof Continuation>;
 
 export const Tags = z.record(z.string().min(1).max(64), z.string().max(256));
 export type Tags = z.infer<typeof Tags>;
@@ -160,11 +173,19 @@ export const RunRecord = z.object({
   promotion: Promotion.optional(),
   /** Epoch seconds: DynamoDB TTL, set at the terminal transition. */
   expiresAt: z.number().int().optional(),
+  // Follow-ups: the run this one continues, its chain's first run, its depth (root 0), the run a retry repeats.
+  parentRunId: z.string().optional(),
+  chainRootId: z.string().optional(),
+  chainDepth: z.number().int().nonnegative().optional(),
+  retryOfRunId: z.string().optional(),
+  continuation: Continuation.optional(),
   // Index attributes (derived; written only by the run store).
   tenantStatus: z.string(),
   tenantAgent: z.string(),
   activePk: z.string().optional(),
   activeSk: z.string().optional(),
+  parentKey: z.string().optional(),
+  chainKey: z.string().optional(),
   version: z.number().int().nonnegative(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
@@ -176,6 +197,8 @@ export const PublicRun = RunRecord.omit({
   tenantAgent: true,
   activePk: true,
   activeSk: true,
+  parentKey: true,
+  chainKey: true,
   tagPairs: true,
   version: true,
   taskKey: true,
@@ -183,7 +206,7 @@ export const PublicRun = RunRecord.omit({
 export type PublicRun = z.infer<typeof PublicRun>;
 
 export function toPublicRun(run: RunRecord): PublicRun {
-  const { leaseToken, tenantStatus, tenantAgent, activePk, activeSk, tagPairs, version, taskKey, ...rest } = run;
-  void leaseToken, tenantStatus, tenantAgent, activePk, activeSk, tagPairs, version, taskKey;
+  const { leaseToken, tenantStatus, tenantAgent, activePk, activeSk, parentKey, chainKey, tagPairs, version, taskKey, ...rest } = run;
+  void leaseToken, tenantStatus, tenantAgent, activePk, activeSk, parentKey, chainKey, tagPairs, version, taskKey;
   return rest;
 }

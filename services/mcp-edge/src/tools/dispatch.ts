@@ -4,6 +4,7 @@ import { AgentName, RunStatus, TierName } from '@outpost/shared';
 import { dispatch } from '../dispatch.js';
 import type { ToolDeps } from '../deps.js';
 import { guarded, ok } from './results.js';
+import { RunIdArg } from './run-view.js';
 
 export const DispatchInputShape = {
   agent: AgentName.optional().describe('The coding agent for a single run. Use this or `agents`.'),
@@ -22,7 +23,16 @@ export const DispatchInputShape = {
     .string()
     .min(1)
     .max(2048)
-    .describe('Repository to work in: an https git URL or GitHub `owner/name` (local mode also accepts an http:// URL, an absolute path or a file:// URL).'),
+    .optional()
+    .describe('Repository to work in: an https git URL or GitHub `owner/name` (local mode also accepts an http:// URL, an absolute path or a file:// URL). Leave out with continueFrom.'),
+  continueFrom: z
+    .union([RunIdArg, z.array(RunIdArg).min(1).max(5, 'continueFrom names at most 5 runs')])
+    .optional()
+    .describe(
+      "Follow-up: a finished run's id (or up to 5, e.g. a fan-out's runs) to continue with `task` as the feedback. Each new run starts from that " +
+        "run's result in its repository; claude and codex resume its conversation, other agents get its task, final message and diff summary. " +
+        'Leave repo and ref out; agent defaults to the run\'s own.',
+    ),
   ref: z.string().min(1).max(255).optional().describe('Branch, tag or commit to start from. Default: the repository default branch.'),
   model: z.string().min(1).max(100).optional().describe('Model for the agent, if it should not use its default.'),
   timeoutSeconds: z.number().int().positive().optional().describe("Stop the agent after this long. Default and maximum depend on the tenant's tier."),
@@ -49,6 +59,7 @@ export const DispatchedRunShape = z.object({
   status: RunStatus,
   tier: TierName,
   createdAt: z.string(),
+  parentRunId: z.string().optional(),
 });
 
 export const DispatchOutputShape = {
@@ -70,7 +81,8 @@ export function registerDispatch(server: McpServer, deps: ToolDeps): void {
       description:
         'Hand a coding task to a headless coding agent (claude, codex, gemini, aider, grok, or shell for a shell script) ' +
         'working in a fresh clone of a repository. Returns at once with queued run ids; follow up with wait_for_run or ' +
-        'get_run. Pass `agents` to try the same task with several agents in parallel, or one agent several times. Pass an idempotencyKey when you ' +
+        'get_run. Pass `continueFrom` with a finished run id (or a fan-out\'s ids) and your feedback as `task` to continue that work. ' +
+        'Pass `agents` to try the same task with several agents in parallel, or one agent several times. Pass an idempotencyKey when you ' +
         'might retry, so a retry never starts duplicate runs.',
       inputSchema: DispatchInput,
       outputSchema: DispatchOutput,

@@ -2,7 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { ArtifactName, Promotion, type RunRecord } from '@outpost/shared';
+import { AgentName, ArtifactName, Promotion, RunStatus, type RunRecord } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
 import { readLogLines } from '../run-logs.js';
 import { guarded, ok, refuse } from './results.js';
@@ -29,8 +29,12 @@ export const ArtifactLink = z.object({
   expiresAt: z.string(),
 });
 
+/** A follow-up (or retry) of the run, in a line. */
+export const ChildRun = z.object({ runId: z.string(), status: RunStatus, agent: AgentName, createdAt: z.string(), retryOfRunId: z.string().optional() });
+
 export const GetRunOutputShape = {
   run: RunView,
+  children: z.array(ChildRun).describe('Runs that continue this one (follow-ups and their retries), oldest first; run.parentRunId is the run it continues.'),
   log: z.object({ lines: z.array(z.string()), source: z.enum(['tail', 'chunks', 'none']) }),
   artifacts: z.array(ArtifactLink),
   promotion: Promotion.optional(),
@@ -51,7 +55,7 @@ export function registerGetRun(server: McpServer, deps: ToolDeps): void {
         'Status and details of one run: status, attempt, error, summary (files changed, usage/cost), its model ' +
         'budget (maxCostUsd) and spend (live while it runs), the last log ' +
         'lines, download links for its artifacts (log.txt, patch.diff, changes.bundle, summary.json; valid 15 min) ' +
-        'and promotion state. Works right after dispatch. Use wait_for_run instead of calling this in a loop.',
+        'and promotion state; for follow-ups its parent (run.parentRunId) and children. Works right after dispatch. Use wait_for_run instead of calling this in a loop.',
       inputSchema: GetRunInput,
       outputSchema: GetRunOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
@@ -60,13 +64,26 @@ export function registerGetRun(server: McpServer, deps: ToolDeps): void {
       guarded(deps.logger, 'get_run', async () => {
         const run = await deps.stores.runs.get(deps.tenant.tenantId, runId);
         if (!run) return refuse(notFoundMessage(runId));
-        const [log, artifacts] = await Promise.all([
+        const [log, artifacts, childRuns] = await Promise.all([
           readLogLines(deps.clients.s3, deps.stores.names.bucket, run, logLines),
           artifactLinks(deps, run),
+          deps.stores.chains.children(run.tenantId, run.runId),
         ]);
+        const children = childRuns.map((c) => ({
+          runId: c.runId,
+          status: c.status,
+          agent: c.agent,
+          createdAt: c.createdAt,
+          ...(c.retryOfRunId ? { retryOfRunId: c.retryOfRunId } : {}),
+        }));
+        const chain = [
+          ...(run.parentRunId ? [`continues ${run.parentRunId} (chain ${run.chainRootId}, depth ${run.chainDepth})`] : []),
+          ...(run.continuation ? [`conversation: ${run.continuation.mode}${run.continuation.reason ? ` (${run.continuation.reason})` : ''}`] : []),
+          ...(children.length ? [`follow-ups: ${children.map((c) => `${c.runId} ${c.status}`).join(', ')}`] : []),
+        ];
         const last = log.lines[log.lines.length - 1];
-        const text = `${describeRun(run)}.${last ? `\nLast log line: ${last}` : ''}${artifacts.length ? `\nArtifacts: ${artifacts.map((a) => a.name).join(', ')}` : ''}`;
-        return ok({ run: toRunView(run), log, artifacts, ...(run.promotion ? { promotion: run.promotion } : {}) }, text);
+        const text = `${describeRun(run)}.${chain.length ? `\n${chain.join('; ')}` : ''}${last ? `\nLast log line: ${last}` : ''}${artifacts.length ? `\nArtifacts: ${artifacts.map((a) => a.name).join(', ')}` : ''}`;
+        return ok({ run: toRunView(run), children, log, artifacts, ...(run.promotion ? { promotion: run.promotion } : {}) }, text);
       }),
   );
 }

@@ -6,6 +6,7 @@ import { registerFleetStatus } from './fleet-status.js';
 import { registerGetRun } from './get-run.js';
 import { registerListRuns } from './list-runs.js';
 import { registerPromote } from './promote.js';
+import { registerRetry } from './retry.js';
 import { registerWaitForRun } from './wait-for-run.js';
 
 export type ToolRegistrar = (server: McpServer, deps: ToolDeps) => void;
@@ -18,5 +19,6 @@ export const TOOLS: readonly ToolRegistrar[] = [
   registerCancelRun,
   registerWaitForRun,
   registerPromote,
+  registerRetry,
   registerFleetStatus,
 ];

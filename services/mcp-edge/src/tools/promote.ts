@@ -39,6 +39,10 @@ export const PromoteInputShape = {
     .optional()
     .describe('Commit message (default: the task’s first line, naming the run). If the agent committed, its commits are kept and this is used only for what it left uncommitted.'),
   createPullRequest: z.boolean().default(false).describe('Also open a GitHub pull request (needs the github_token secret). Default false.'),
+  commits: z
+    .enum(['one', 'chain'])
+    .default('one')
+    .describe("For a follow-up, whose changes include its chain's: 'one' (default) pushes the whole change as the run's result; 'chain' one commit per run of the chain, oldest first."),
   title: z.string().min(1).max(256).optional().describe('Pull request title (default: the task’s first line).'),
   body: z.string().max(60_000).optional().describe('Pull request description.'),
   base: z.string().max(MAX_BRANCH_LENGTH).optional().describe('Branch the pull request targets (default: the repository’s default branch).'),
@@ -58,6 +62,7 @@ type PromoteInput = {
   branch?: string | undefined;
   commitMessage?: string | undefined;
   createPullRequest: boolean;
+  commits: 'one' | 'chain';
   title?: string | undefined;
   body?: string | undefined;
   base?: string | undefined;
@@ -112,6 +117,7 @@ async function promote(deps: ToolDeps, input: PromoteInput, waitMs: number, sign
     requestedAt: deps.clock.now().toISOString(),
     branch,
     createPullRequest: input.createPullRequest,
+    ...(input.commits === 'chain' && run.parentRunId ? { commits: 'chain' as const } : {}),
     ...(input.base !== undefined ? { base: input.base } : {}),
     ...(input.commitMessage !== undefined ? { commitMessage: input.commitMessage } : {}),
     ...(input.title !== undefined ? { title: input.title } : {}),

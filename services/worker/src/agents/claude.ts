@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { VENDOR_BASE_URLS } from '@outpost/shared';
 import { z } from 'zod';
 import { JsonLineJoiner } from './json-line-joiner.js';
@@ -27,9 +29,14 @@ export const CLAUDE_MAX_RETRIES = 4;
  *
  * It refuses `--dangerously-skip-permissions` as root; the worker never runs agents as root.
  */
+/** Claude Code's directory name for a project: the absolute cwd with every non-alphanumeric character as '-'. */
+export function claudeProjectSlug(cwd: string): string {
+  return cwd.replace(/[^a-zA-Z0-9]/g, '-');
+}
+
 export const claudeAdapter: AgentAdapter = {
   name: 'claude',
-  args: ({ task, model, taskFile }) => [
+  args: ({ task, model, taskFile, resumeSessionId }) => [
     '-p',
     '--output-format',
     'stream-json',
@@ -44,8 +51,21 @@ export const claudeAdapter: AgentAdapter = {
     'user',
     '--strict-mcp-config',
     ...(model ? ['--model', model] : []),
+    ...(resumeSessionId ? ['--resume', resumeSessionId] : []),
     ...(taskFile ? [] : ['--', task]),
   ],
+  session: {
+    // Claude Code keeps a session as ~/.claude/projects/<cwd with every non-alphanumeric as '-'>/<id>.jsonl.
+    files: async (home, id) => {
+      const root = path.join(home, '.claude', 'projects');
+      const dirs = await readdir(root).catch(() => [] as string[]);
+      return dirs.map((d) => path.posix.join('.claude/projects', d, `${id}.jsonl`));
+    },
+    restorePath: (rel, cwd) => {
+      const m = /^\.claude\/projects\/[^/]+\/([0-9a-f-]{36}\.jsonl)$/.exec(rel);
+      return m ? path.posix.join('.claude/projects', claudeProjectSlug(cwd), m[1] as string) : undefined;
+    },
+  },
   largeTask: 'stdin',
   probeArgs: ['--version'],
   setup: (inv: AgentInvocation): AgentSetup => ({
@@ -97,18 +117,23 @@ const AssistantEvent = z.object({
 });
 
 
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export class ClaudeParser implements OutputParser {
   private lastText: string | undefined;
   private result_: ResultEvent | undefined;
   private lastRetry: RetryEvent | undefined;
   private refused: AgentFailure | undefined;
   private readonly joiner = new JsonLineJoiner();
+  private sessionId: string | undefined;
 
   line(text: string, stream: 'out' | 'err'): 'stop' | void {
     if (stream === 'err') return;
     const whole = this.joiner.push(text);
     const ev = whole === undefined ? undefined : tryJson(whole);
     if (!ev) return;
+    // Every event carries the session id (`system`/`init` first); only a UUID is kept.
+    if (!this.sessionId && typeof ev.session_id === 'string' && SESSION_ID.test(ev.session_id)) this.sessionId = ev.session_id;
     if (ev.type === 'result') {
       const r = ResultEvent.safeParse(ev);
       if (r.success) this.result_ = r.data;
@@ -146,6 +171,7 @@ export class ClaudeParser implements OutputParser {
       ...(final !== undefined ? { finalMessage: clip(final) } : {}),
       ...(usage ? { usage } : {}),
       ...(failure ? { failure } : {}),
+      ...(this.sessionId ? { sessionId: this.sessionId } : {}),
     };
   }
 

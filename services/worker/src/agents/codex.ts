@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { VENDOR_BASE_URLS } from '@outpost/shared';
 import { z } from 'zod';
@@ -77,11 +78,14 @@ export const codexAdapter: AgentAdapter = {
   name: 'codex',
   args: (inv) => [
     'exec',
+    // `codex exec resume <id> <prompt>` (0.169.0) takes the same options after `resume`.
+    ...(inv.resumeSessionId ? ['resume'] : []),
     '--json',
     '--skip-git-repo-check',
     '--dangerously-bypass-approvals-and-sandbox',
     ...providerOverrides(inv),
     ...(inv.model ? ['--model', inv.model] : []),
+    ...(inv.resumeSessionId ? [inv.resumeSessionId] : []),
     // `-` makes codex read the prompt from stdin.
     ...(inv.taskFile ? ['-'] : ['--', inv.task]),
   ],
@@ -92,6 +96,15 @@ export const codexAdapter: AgentAdapter = {
     homeFiles: { '.codex/config.toml': codexConfig() },
   }),
   parser: () => new CodexParser(),
+  session: {
+    // Codex keeps a session as ~/.codex/sessions/YYYY/MM/DD/rollout-<time>-<id>.jsonl and finds it by id.
+    files: async (home, id) => {
+      const root = path.join(home, '.codex', 'sessions');
+      const all = (await readdir(root, { recursive: true }).catch(() => [] as string[])).map((f) => f.split(path.sep).join('/'));
+      return all.filter((f) => f.endsWith(`-${id}.jsonl`)).map((f) => `.codex/sessions/${f}`);
+    },
+    restorePath: (rel) => (/^\.codex\/sessions\/\d{4}\/\d{2}\/\d{2}\/rollout-[\w.:-]+\.jsonl$/.test(rel) ? rel : undefined),
+  },
 };
 
 const Usage = z.object({
@@ -105,6 +118,7 @@ const Usage = z.object({
 const CodexEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('item.completed'), item: z.object({ type: z.string(), text: z.string().optional() }).loose() }),
   z.object({ type: z.literal('turn.completed'), usage: Usage.optional() }),
+  z.object({ type: z.literal('thread.started'), thread_id: z.string() }),
   z.object({ type: z.literal('turn.failed'), error: z.object({ message: z.string() }).loose().optional() }),
   z.object({ type: z.literal('error'), message: z.string() }),
 ]);
@@ -132,6 +146,8 @@ export function codexFailureCode(message: string): AgentFailureCode {
 }
 
 
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 class CodexParser implements OutputParser {
   private readonly joiner = new JsonLineJoiner();
   private finalMessage: string | undefined;
@@ -141,6 +157,7 @@ class CodexParser implements OutputParser {
   private output = 0;
   private sawUsage = false;
   private failure: AgentFailure | undefined;
+  private sessionId: string | undefined;
 
   line(text: string, stream: 'out' | 'err'): 'stop' | void {
     if (stream === 'err') return;
@@ -157,6 +174,9 @@ class CodexParser implements OutputParser {
         return;
       case 'turn.completed':
         if (ev.usage) this.addUsage(ev.usage);
+        return;
+      case 'thread.started':
+        if (SESSION_ID.test(ev.thread_id)) this.sessionId ??= ev.thread_id;
         return;
       case 'error': {
         // A retry codex will make: only a refused key is worth stopping it for.
@@ -182,6 +202,7 @@ class CodexParser implements OutputParser {
       ...(this.finalMessage !== undefined ? { finalMessage: this.finalMessage } : {}),
       ...(usage ? { usage } : {}),
       ...(this.failure ? { failure: this.failure } : {}),
+      ...(this.sessionId ? { sessionId: this.sessionId } : {}),
     };
   }
 

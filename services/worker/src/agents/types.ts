@@ -17,6 +17,8 @@ export interface AgentInvocation {
    * holding the task, readable by the agent. Adapters with `largeTask: 'stdin'` get it on stdin.
    */
   taskFile?: string | undefined;
+  /** A follow-up: the parent's session id, restored under HOME, for the CLI to resume. */
+  resumeSessionId?: string | undefined;
 }
 
 /** Tasks above this many bytes go through a file or stdin instead of argv. */
@@ -40,6 +42,16 @@ export interface AgentResult {
   usage?: Usage;
   /** Set when the output shows the run failed: a run succeeds only on exit 0 without one. */
   failure?: AgentFailure;
+  /** The CLI's session id, when it printed one (kept so a follow-up can resume it). */
+  sessionId?: string;
+}
+
+/** Where a CLI keeps a resumable session under HOME, for the archive a follow-up restores. */
+export interface SessionStore {
+  /** The files of session `id`, relative to HOME. */
+  files(home: string, id: string): Promise<string[]>;
+  /** Where an archived file goes in a follow-up's HOME (relative), its working directory being `cwd`; undefined drops it. */
+  restorePath(rel: string, cwd: string): string | undefined;
 }
 
 /** Reads the agent's output line by line; must keep bounded state (output can be gigabytes). */
@@ -72,6 +84,8 @@ export interface AgentAdapter {
   /** Endpoint, trust and settings files and variables; called before args(). */
   setup?(invocation: AgentInvocation): AgentSetup;
   parser(): OutputParser;
+  /** Set when the CLI can resume a session headless (args() then honours resumeSessionId). */
+  session?: SessionStore;
 }
 
 /** Longest final message kept (RunSummary.finalMessage allows 20,000). */

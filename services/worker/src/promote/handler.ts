@@ -1,4 +1,4 @@
-import { runLogger, TransitionRefusedError } from '@outpost/shared';
+import { runLogger, TransitionRefusedError, type RunRecord, type RunStore } from '@outpost/shared';
 import type { KindHandler } from '../handle-job.js';
 import { PromoteExecution, type PromoteDeps } from './promotion.js';
 
@@ -24,7 +24,8 @@ export function promoteHandler(deps: PromoteDeps): KindHandler {
       return { settle: true, reason: 'not_pending' };
     }
     log.info({ branch: promotion.branch, createPullRequest: promotion.createPullRequest }, 'promotion started');
-    const result = await new PromoteExecution(deps, run, promotion, log).execute();
+    const chain = promotion.commits === 'chain' ? await lineage(jobDeps.runs, run) : undefined;
+    const result = await new PromoteExecution(deps, run, promotion, log, chain).execute();
     try {
       await jobDeps.runs.setPromotion({ tenantId: run.tenantId, runId: run.runId, promotion: result, expectStatus: 'pending' });
     } catch (err) {
@@ -35,4 +36,16 @@ export function promoteHandler(deps: PromoteDeps): KindHandler {
     log.info({ status: result.status, code: result.error?.code }, 'promotion recorded');
     return { settle: true, reason: `promotion_${result.status}` };
   };
+}
+
+/** The runs of `run`'s chain from its first to itself, by parent links (same tenant); stops at a run that is gone. */
+async function lineage(runs: RunStore, run: RunRecord): Promise<RunRecord[]> {
+  const out = [run];
+  for (let r = run; r.parentRunId && out.length <= 100; ) {
+    const parent = await runs.get(r.tenantId, r.parentRunId);
+    if (!parent) break;
+    out.unshift(parent);
+    r = parent;
+  }
+  return out;
 }

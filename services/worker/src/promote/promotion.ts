@@ -68,6 +68,8 @@ export class PromoteExecution {
     private readonly run: RunRecord,
     private readonly promotion: Promotion,
     private readonly log: Logger,
+    /** With `commits: 'chain'`: the chain's runs, first to this one. */
+    private readonly chain?: readonly RunRecord[],
   ) {}
 
   async execute(): Promise<Promotion> {
@@ -227,6 +229,7 @@ export class PromoteExecution {
   private async buildCommit(ws: Workspace, baseCommit: string, patchKey: string | undefined, bundleKey: string | undefined): Promise<string> {
     const env = ws.gitEnv({ GIT_INDEX_FILE: path.join(ws.outDir, 'promote.index'), ...this.authorEnv() });
     const o = { cwd: ws.repoDir, env };
+    if (this.chain && this.chain.length > 1) return this.buildChain(ws, baseCommit, o);
     let tree: string | undefined;
     if (patchKey) {
       const patchFile = path.join(ws.outDir, 'patch.diff');
@@ -257,6 +260,38 @@ export class PromoteExecution {
     if (tree === undefined) throw new PromoteFailure('invalid_job', `run ${this.run.runId} made no changes; there is nothing to promote`);
     const message = this.promotion.commitMessage ?? (await this.defaultMessage(bundleKey !== undefined));
     return (await git(['commit-tree', tree, '-p', parent, '-m', message], o)).trim();
+  }
+
+  /**
+   * One commit per run of the chain. Every run's patch is against the chain's base commit (a
+   * follow-up collects against its parent's base), so run i's tree is the base with its patch; a
+   * run that changed nothing adds no commit. The agents' own commits are not kept in this mode.
+   */
+  private async buildChain(ws: Workspace, baseCommit: string, o: { cwd: string; env: Record<string, string> }): Promise<string> {
+    const links = this.chain ?? [];
+    let parent = baseCommit;
+    let prevTree = (await git(['rev-parse', `${baseCommit}^{tree}`], o)).trim();
+    for (const [i, run] of links.entries()) {
+      const patch = run.artifacts?.find((a) => a.name === 'patch.diff');
+      if (!patch || patch.bytes === 0) continue;
+      const file = path.join(ws.outDir, `chain-${i}.diff`);
+      await this.download(patch.key, file);
+      await git(['read-tree', baseCommit], o);
+      try {
+        await git(['apply', '--cached', '--binary', '--whitespace=nowarn', file], o);
+      } catch (err) {
+        if (!(err instanceof GitError)) throw err;
+        throw new PromoteFailure('patch_conflict', `the patch of ${run.runId} no longer applies to the chain's base commit ${baseCommit}: ${err.message}`);
+      }
+      const tree = (await git(['write-tree'], o)).trim();
+      if (tree === prevTree) continue;
+      const last = i === links.length - 1;
+      const message = last && this.promotion.commitMessage ? this.promotion.commitMessage : chainMessage(run);
+      parent = (await git(['commit-tree', tree, '-p', parent, '-m', message], o)).trim();
+      prevTree = tree;
+    }
+    if (parent === baseCommit) throw new PromoteFailure('invalid_job', `the chain of ${this.run.runId} made no changes; there is nothing to promote`);
+    return parent;
   }
 
   /** Pushes `sha` to the branch without force; a branch already at `sha` is success. */
@@ -353,4 +388,10 @@ export class PromoteExecution {
   private redact(text: string): string {
     return redact(text, this.secretValues);
   }
+}
+
+/** A chain commit's message: the run's task's first line (when stored inline) and its id. */
+function chainMessage(run: RunRecord): string {
+  const first = run.task?.split('\n').find((l) => l.trim().length > 0)?.trim().slice(0, 72);
+  return `${first ?? `Outpost run ${run.runId}`}\n\nOutpost run ${run.runId}`;
 }
