@@ -8,7 +8,7 @@ const SPAN = 2 ** 32;
  * (e.g. a closed-loop tenant under a slower fleet) never shifts another source's draws.
  */
 export class Rng {
-  private constructor(private readonly gen: RandomGenerator) {}
+  private constructor(private gen: RandomGenerator) {}
 
   static seeded(seed: number): Rng {
     return new Rng(prand.xoroshiro128plus(seed));
@@ -20,7 +20,7 @@ export class Rng {
     // Advance ourselves too, so two forks in a row differ.
     const next = jumped.jump?.();
     if (!next) throw new Error('generator cannot jump');
-    Object.assign(this, { gen: next });
+    this.gen = next;
     return new Rng(jumped);
   }
 
