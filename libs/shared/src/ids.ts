@@ -28,5 +28,6 @@ export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
-export const RUN_ID_PATTERN = /^run_[0-9A-HJKMNP-TV-Z]{26}$/;
+// Defined beside the run schema, which the browser imports without node's crypto.
+export { RUN_ID_PATTERN } from './schemas/run.js';
 export const TENANT_ID_PATTERN = /^ten_[0-9A-HJKMNP-TV-Z]{26}$/;
