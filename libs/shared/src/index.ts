@@ -112,3 +112,4 @@ export { ActiveTenantMarks } from './active-tenant-marks.js';
 export { Provider, PROVIDER_BASE_URL_ENV, PROVIDERS, VENDOR_BASE_URLS } from './providers.js';
 export { AGENT_CLIS_FILE, agentBinPath, agentCacheDir, AgentCliPin, AgentCliPins, agentCliPins, agentInstallDir, installedAgentBins, REAL_CLI_UNTESTED } from './agent-clis.js';
 export { costOf, DEFAULT_PRICES, ModelPrice, PriceTable, priceFor } from './prices.js';
+export { SessionRecord, SessionStore, sessionHash, type SessionStoreOptions } from './session-store.js';

@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import type { BaseConfig } from './config.js';
 import { resourceNames, type ResourceNames } from './resources.js';
 import { RunStore } from './run-store.js';
+import { SessionStore } from './session-store.js';
 import { TenantStore } from './tenant-store.js';
 import { UsageStore } from './usage-store.js';
 import { WorkerRegistry } from './worker-registry.js';
@@ -13,6 +14,7 @@ export interface Stores {
   runs: RunStore;
   tenants: TenantStore;
   usage: UsageStore;
+  sessions: SessionStore;
   workers: WorkerRegistry;
   queues: QueueDirectory;
 }
@@ -41,6 +43,7 @@ export function openStores(
       onRunEnded: (run) => usage.releaseActive(run.tenantId),
     }),
     tenants: new TenantStore({ tenantsTable: names.tables.tenants, apiKeysTable: names.tables.apiKeys, doc: clients.doc, ...withClock }),
+    sessions: new SessionStore({ tableName: names.tables.sessions, doc: clients.doc, ...withClock }),
     workers: new WorkerRegistry({ tableName: names.tables.workers, doc: clients.doc, ...withClock }),
     queues: new QueueDirectory(clients.sqs, config.prefix),
   };
