@@ -1,11 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { monotonicFactory } from 'ulid';
+import { decodeTime, monotonicFactory } from 'ulid';
 
 const nextUlid = monotonicFactory();
 
 /** A run id: `run_` + ULID, so ids sort by creation time (the runs table's sort key relies on it). */
 export function newRunId(now: number = Date.now()): string {
   return `run_${nextUlid(now)}`;
+}
+
+/** When a run id was made (the ULID's time, to the millisecond). */
+export function runIdTime(runId: string): Date {
+  return new Date(decodeTime(runId.slice('run_'.length)));
 }
 
 /** A tenant id: `ten_` + ULID. */

@@ -22,7 +22,7 @@ export {
   TransitionRefusedError,
   type LeaseRefusal,
 } from './errors.js';
-export { newRunId, newTenantId, newToken, newWorkerId, RUN_ID_PATTERN, sha256Hex, TENANT_ID_PATTERN } from './ids.js';
+export { newRunId, newTenantId, newToken, newWorkerId, RUN_ID_PATTERN, runIdTime, sha256Hex, TENANT_ID_PATTERN } from './ids.js';
 export { createLogger, runLogger, silentLogger, type Logger, type LoggerOptions } from './logger.js';
 export {
   FileParameterStore,
