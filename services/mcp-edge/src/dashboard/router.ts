@@ -61,10 +61,12 @@ export class Dashboard {
   /** Answers one request the dashboard owns; never throws. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     applySecurityHeaders(res);
+    // The raw path decides, never the URL parser's: it resolves `..` and `%2e%2e`.
+    const raw = (req.url ?? '/').split('?')[0] ?? '/';
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
     try {
-      if (url.pathname.startsWith('/api')) return await this.api(req, res, url);
-      return await this.page(req, res, url.pathname);
+      if (raw === '/api' || raw.startsWith('/api/')) return await this.api(req, res, url);
+      return await this.page(req, res, raw);
     } catch (err) {
       if (err instanceof ApiFailure) {
         if (!res.headersSent) sendError(res, err);
@@ -89,6 +91,7 @@ export class Dashboard {
       if (await this.deps.files.sendAsset(res, path.slice('/assets/'.length), head)) return;
       throw new ApiFailure('not_found', 'no such file');
     }
+    if (!PAGE.test(path)) throw new ApiFailure('not_found', 'no such page');
     return this.deps.files.sendIndex(res, head);
   }
 
