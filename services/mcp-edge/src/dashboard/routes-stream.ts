@@ -82,6 +82,7 @@ export async function streamRunEvents(request: ApiRequest, deps: DashboardDeps):
         if (!first && seen.get(run.runId) !== state) sse.send(SSE_EVENTS.run, toRunView(run));
         seen.set(run.runId, state);
       }
+      if (first) sse.comment('ready');
       first = false;
       await abortableSleep(deps.pollMs * 2, sse.signal);
     }

@@ -7,6 +7,8 @@ export const HEARTBEAT_MS = 15_000;
 export interface SseStream {
   /** One event; `id` becomes the client's Last-Event-ID on reconnect. */
   send(event: string, data: unknown, id?: string): void;
+  /** A comment line (EventSource ignores it; tests and proxies see it). */
+  comment(text: string): void;
   /** Ends the stream. */
   close(): void;
   /** Aborted when the client goes away or the stream is closed. */
@@ -37,6 +39,9 @@ export function openSse(res: ServerResponse, options: { heartbeatMs?: number; sh
   return {
     signal: done.signal,
     close,
+    comment(text) {
+      if (!done.signal.aborted) res.write(`: ${text}\n\n`);
+    },
     send(event, data, id) {
       if (done.signal.aborted) return;
       // JSON has no raw newlines, so each event's data is one `data:` line.

@@ -68,36 +68,49 @@ export async function fakeDashboardDir(): Promise<string> {
 }
 
 /** Reads an SSE response until `done` says so; returns the events seen (name, data, id). */
-export async function readEvents(
-  res: Response,
-  done: (events: SseEvent[]) => boolean,
-): Promise<SseEvent[]> {
+export async function readEvents(res: Response, done: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
+  const reader = sseReader(res);
+  try {
+    return await reader.until(done);
+  } finally {
+    await reader.close();
+  }
+}
+
+/** An SSE reader that keeps its place: `until()` reads on until `done` holds of all events so far. Comments are events named `comment`. */
+export function sseReader(res: Response): { until(done: (events: SseEvent[]) => boolean): Promise<SseEvent[]>; close(): Promise<void> } {
   const events: SseEvent[] = [];
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
-  try {
-    while (!done(events)) {
-      const { value, done: eof } = await reader.read();
-      if (eof) break;
-      buffer += decoder.decode(value, { stream: true });
-      let cut: number;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const fields: Record<string, string> = {};
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':')) continue;
-          const i = line.indexOf(': ');
-          if (i > 0) fields[line.slice(0, i)] = line.slice(i + 2);
+  return {
+    async until(done) {
+      while (!done(events)) {
+        const { value, done: eof } = await reader.read();
+        if (eof) break;
+        buffer += decoder.decode(value, { stream: true });
+        let cut: number;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          if (block.startsWith(':')) {
+            events.push({ event: 'comment', data: block.slice(1).trim() });
+            continue;
+          }
+          const fields: Record<string, string> = {};
+          for (const line of block.split('\n')) {
+            const i = line.indexOf(': ');
+            if (i > 0) fields[line.slice(0, i)] = line.slice(i + 2);
+          }
+          if (fields.event) events.push({ event: fields.event, data: JSON.parse(fields.data ?? 'null'), ...(fields.id ? { id: fields.id } : {}) });
         }
-        if (fields.event) events.push({ event: fields.event, data: JSON.parse(fields.data ?? 'null'), ...(fields.id ? { id: fields.id } : {}) });
       }
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return events;
+      return events;
+    },
+    async close() {
+      await reader.cancel().catch(() => undefined);
+    },
+  };
 }
 
 export interface SseEvent {
