@@ -30,6 +30,7 @@ export const McpEdgeEnv = BaseEnv.extend({
     .describe('Directory of the built web dashboard (index.html, assets/). Default: dist of the @outpost/dashboard-web package.'),
   OUTPOST_DASHBOARD_SESSION_HOURS: z.coerce
     .number()
+    .int()
     .positive()
     .max(24 * 30)
     .default(12)
