@@ -1,6 +1,6 @@
+import './zod-config.js';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { z } from 'zod';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import 'diff2html/bundles/css/diff2html.min.css';
 import 'uplot/dist/uPlot.min.css';
@@ -13,9 +13,6 @@ import { RunsPage } from './pages/RunsPage.js';
 import { RunPage } from './pages/RunPage.js';
 import { FleetPage } from './pages/FleetPage.js';
 import { DispatchPage } from './pages/DispatchPage.js';
-
-// zod's JIT probes `new Function`, which the CSP (script-src 'self') refuses: parse without it.
-z.config({ jitless: true });
 
 const root = document.getElementById('root');
 if (!root) throw new Error('no #root element');

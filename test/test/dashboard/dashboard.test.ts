@@ -22,18 +22,22 @@ async function signIn(page: Page, apiKey: string): Promise<void> {
 
 /** Fills the dispatch form for one shell run and returns the new run's id (its page opens). */
 async function dispatchShell(page: Page, repo: string, task: string, tags = ''): Promise<string> {
-  await page.getByRole('link', { name: 'Dispatch' }).click();
+  await page.goto('/dispatch'); // a fresh form: no agent left checked by an earlier test
   await page.getByLabel('Repository (URL or path)').fill(repo);
   await page.getByLabel('shell').check();
   await page.getByLabel('Task').fill(task);
   await page.getByLabel('Timeout in seconds (optional)').fill('300');
   if (tags) await page.getByLabel('Tags (key=value, comma separated)').fill(tags);
   await page.getByRole('button', { name: 'Dispatch' }).click();
-  await page.waitForURL(/\/runs\/run_/);
+  const refused = page.getByRole('alert');
+  await Promise.race([page.waitForURL(/\/runs\/run_/), refused.waitFor()]);
+  if (!/\/runs\/run_/.test(page.url())) throw new Error(`dispatch refused: ${await refused.textContent()}`);
   return new URL(page.url()).pathname.split('/').pop() ?? '';
 }
 
 const status = (page: Page) => page.locator('.page-head .status');
+/** A line of the live log view (each line is prefixed by the worker's timestamp and stream). */
+const logLine = (page: Page, text: string) => page.locator('.log-line', { hasText: text }).first();
 
 suite('dashboard in Chromium (real local stack)', () => {
   let stack: DashboardStack;
@@ -97,16 +101,16 @@ suite('dashboard in Chromium (real local stack)', () => {
       'echo "hello from the dashboard" > hello.txt; for i in 1 2 3 4 5 6; do echo "progress line $i"; sleep 1; done; echo done';
     firstRunId = await dispatchShell(page, stack.remote, task, 'suite=dash');
     // A line appears while the run is still running: the log is live, not read at the end.
-    await page.getByText('progress line 1', { exact: true }).waitFor({ timeout: 90_000 });
+    await logLine(page, 'out progress line 1').waitFor({ timeout: 90_000 });
     const whileRunning = await status(page).textContent();
     expect(whileRunning).toBe('running');
-    await page.getByText('progress line 3', { exact: true }).waitFor({ timeout: 30_000 });
+    await logLine(page, 'out progress line 3').waitFor({ timeout: 30_000 });
     await until('the run to succeed', async () => (await status(page).textContent()) === 'succeeded', 60_000);
     await expect(page.getByTestId('status-live').textContent()).resolves.toContain('succeeded');
     await page.locator('.diff-file summary', { hasText: 'hello.txt' }).waitFor({ timeout: 30_000 });
     expect(await page.locator('.d2h-ins').filter({ hasText: 'hello from the dashboard' }).count()).toBeGreaterThan(0);
     await expect(page.getByTestId('summary').textContent()).resolves.toContain('+1');
-    await page.getByLabel('Search log').fill('line 4');
+    await page.getByLabel('Search log').fill('progress line 4');
     await until('search to narrow the log', async () => (await page.locator('.log-line').count()) === 1);
     await page.getByLabel('Search log').fill('');
     await screenshot(page, 'run-laptop');
@@ -116,7 +120,7 @@ suite('dashboard in Chromium (real local stack)', () => {
   }, 240_000);
 
   it('promotes the run into the local bare repository and shows the result', async () => {
-    await page.getByLabel('Branch').fill(`dash/${firstRunId}`);
+    await page.getByLabel('Branch', { exact: true }).fill(`dash/${firstRunId}`);
     await page.getByRole('button', { name: 'Promote' }).click();
     await page.getByTestId('promote-result').waitFor({ timeout: 60_000 });
     await until('the branch to reach the bare repository', async () => (await branchesOf(stack.remote)).includes(`dash/${firstRunId}`));
@@ -125,7 +129,7 @@ suite('dashboard in Chromium (real local stack)', () => {
 
   it('cancels another run from its page; the fleet page shows the worker started for the backlog', async () => {
     const runId = await dispatchShell(page, stack.remote, 'echo started; sleep 240');
-    await page.getByText('started', { exact: true }).waitFor({ timeout: 90_000 });
+    await logLine(page, 'out started').waitFor({ timeout: 90_000 });
     await page.goto('/fleet');
     const row = page.locator('[data-testid="tiers"] tr', { has: page.locator('[data-testid^="workers-running-"]') });
     await until('a running worker on the fleet page', async () => {

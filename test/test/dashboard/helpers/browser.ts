@@ -1,8 +1,7 @@
 /// <reference lib="dom" />
 // Code passed to page.evaluate runs in Chromium: the DOM types describe it.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -36,18 +35,16 @@ export interface ChromiumHandle {
   close(): Promise<void>;
 }
 
-/** Debian's Chromium with a new, empty user-data dir; playwright-core drives it over CDP. */
+/**
+ * Debian's Chromium, driven by playwright-core. launch() gives it a new, empty user-data dir of
+ * its own (and deletes it on close); the browser contexts of the tests are incognito-like on top.
+ */
 export async function launchChromium(): Promise<ChromiumHandle> {
-  const profile = await mkdtemp(path.join(tmpdir(), 'outpost-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, headless: true });
-  const browser = context.browser();
-  if (!browser) throw new Error('no browser behind the persistent context');
-  await context.close();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
   return {
     browser,
     async close() {
       await browser.close().catch(() => {});
-      await rm(profile, { recursive: true, force: true });
     },
   };
 }
@@ -62,7 +59,7 @@ export async function newSession(browser: Browser, baseURL: string): Promise<{ c
   await context.exposeFunction('__cspViolation', (v: string) => violations.push(v));
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e: SecurityPolicyViolationEvent) => {
-      (window as unknown as { __cspViolation(v: string): void }).__cspViolation(`${e.violatedDirective} ${e.blockedURI}`);
+      (window as unknown as { __cspViolation(v: string): void }).__cspViolation(`${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`);
     });
   });
   const page = await context.newPage();
