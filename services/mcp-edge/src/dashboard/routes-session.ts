@@ -6,7 +6,7 @@ import { ApiFailure, sendJson } from './headers.js';
 import { readJson } from './json-body.js';
 import { sessionInfo } from './session.js';
 
-const NOT_SIGNED_IN = 'not signed in, or the session ended; sign in with an API key';
+export const NOT_SIGNED_IN = 'not signed in, or the session ended; sign in with an API key';
 
 /** `/api/session`: POST signs in, GET says who is signed in, DELETE signs out. */
 export async function sessionRoute(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): Promise<void> {
@@ -37,5 +37,3 @@ export async function sessionRoute(req: IncomingMessage, res: ServerResponse, de
       throw new ApiFailure('invalid_input', `${req.method ?? ''} is not allowed on /api/session`, { Allow: 'GET, POST, DELETE' });
   }
 }
-
-export { NOT_SIGNED_IN };

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { SESSION_COOKIE, type SessionInfo } from '@outpost/dashboard-api';
-import { sessionHash, type Clock, type SessionRecord, type SessionStore, type TenantStore } from '@outpost/shared';
+import { type Clock, type SessionRecord, type SessionStore, type TenantStore } from '@outpost/shared';
 import type { TenantContext } from '../auth.js';
 
 export interface DashboardSessionsOptions {
@@ -116,5 +116,3 @@ export function readCookie(header: string | undefined, name: string): string | u
   }
   return undefined;
 }
-
-export { sessionHash };
