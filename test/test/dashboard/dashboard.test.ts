@@ -113,9 +113,9 @@ suite('dashboard in Chromium (real local stack)', () => {
     await page.getByLabel('Search log').fill('progress line 4');
     await until('search to narrow the log', async () => (await page.locator('.log-line').count()) === 1);
     await page.getByLabel('Search log').fill('');
-    await screenshot(page, 'run-laptop');
+    await screenshot(page, 'run-laptop', true);
     await page.setViewportSize(PHONE);
-    await screenshot(page, 'run-phone');
+    await screenshot(page, 'run-phone', true);
     await page.setViewportSize(LAPTOP);
   }, 240_000);
 
@@ -173,6 +173,28 @@ suite('dashboard in Chromium (real local stack)', () => {
     await until('the new run to reach succeeded in the list', async () =>
       (await page.locator(`tr[data-run-id="${made}"] .status`).textContent()) === 'succeeded', 90_000);
   }, 150_000);
+
+  it('shows fan-out siblings side by side on a run page', async () => {
+    const csrf = await page.evaluate(async () => ((await (await fetch('/api/session')).json()) as { csrfToken: string }).csrfToken);
+    const ids = await page.evaluate(
+      async ([repo, token]) => {
+        const res = await fetch('/api/dispatch', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': token ?? '' },
+          body: JSON.stringify({ repo, agents: ['shell', 'shell'], task: 'echo twin' }),
+        });
+        return ((await res.json()) as { runs: { runId: string }[] }).runs.map((r) => r.runId);
+      },
+      [stack.remote, csrf],
+    );
+    expect(ids).toHaveLength(2);
+    await page.goto(`/runs/${ids[0]}`);
+    const siblings = page.getByRole('region', { name: 'Fan-out siblings' }).getByRole('listitem');
+    await until('both runs of the fan-out', async () => (await siblings.count()) === 2);
+    await expect(siblings.getByRole('link').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).resolves.toEqual(
+      ids.map((id) => `/runs/${id}`),
+    );
+  }, 60_000);
 
   it('the dispatch form (screenshots)', async () => {
     await page.goto('/dispatch');
