@@ -79,6 +79,8 @@ describe('dashboard API', () => {
       expect((await get('tag=page%3D1')).runs).toHaveLength(3);
       expect((await get('agent=claude')).runs.every((r) => r.agent === 'claude')).toBe(true);
       expect((await get('status=succeeded')).runs).toHaveLength(0);
+      // Empty parameters, as a form sends them, filter nothing.
+      expect((await get(`status=&agent=&tag=&repo=${encodeURIComponent(other)}&cursor=`)).runs).toHaveLength(3);
     });
 
     it('answers 400 for a bad filter or a foreign cursor', async () => {

@@ -5,13 +5,16 @@ import { InvalidCursorError, type RunRecord } from '@outpost/shared';
 import { toRunView } from '../tools/run-view.js';
 import type { ApiRequest } from './context.js';
 import { ApiFailure, runNotFound, sendJson } from './headers.js';
+import { issuesMessage } from './json-body.js';
 import { LiveLog } from './log-chunks.js';
 import { siblingsOf, timelineOf } from './run-detail.js';
 
 /** `GET /api/runs`: one page, newest first, through the run store's list plan (as list_runs). */
 export async function listRuns({ url, res, tool }: ApiRequest): Promise<void> {
-  const parsed = ListRunsQuery.safeParse(Object.fromEntries(url.searchParams));
-  if (!parsed.success) throw new ApiFailure('invalid_input', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  // An empty parameter (`?status=&agent=`, as a form sends it) means no filter.
+  const params = Object.fromEntries([...url.searchParams].filter(([, v]) => v !== ''));
+  const parsed = ListRunsQuery.safeParse(params);
+  if (!parsed.success) throw new ApiFailure('invalid_input', issuesMessage(parsed.error));
   const q = parsed.data;
   try {
     const page = await tool.stores.runs.list(tool.tenant.tenantId, {
