@@ -127,7 +127,7 @@ suite('dashboard in Chromium (real local stack)', () => {
     expect(await showFile(stack.remote, `dash/${firstRunId}`, 'hello.txt')).toBe('hello from the dashboard\n');
   }, 90_000);
 
-  it('cancels another run from its page; the fleet page shows the worker started for the backlog', async () => {
+  it('cancels another run from its page; the fleet page shows the busy worker and the chart', async () => {
     const runId = await dispatchShell(page, stack.remote, 'echo started; sleep 240');
     await logLine(page, 'out started').waitFor({ timeout: 90_000 });
     await page.goto('/fleet');
@@ -208,7 +208,7 @@ suite('dashboard in Chromium (real local stack)', () => {
     await page.setViewportSize(LAPTOP);
   });
 
-  it("a second tenant's session never sees the first's runs, also by guessed URL", async () => {
+  it("a second tenant's session never sees the first's runs, also by guessed URL; its backlog starts a worker on its tier", async () => {
     const other = await stack.createTenant('second');
     const { context, page: theirs } = await newSession(browser, stack.baseURL);
     try {
@@ -229,10 +229,22 @@ suite('dashboard in Chromium (real local stack)', () => {
       }, firstRunId);
       expect(probe.theirs.map((r) => r.status)).toEqual([404, 404, 404]);
       expect(probe.theirs).toEqual(probe.missing);
+
+      // Their tier (pro) keeps no worker when idle: their backlog makes the dispatcher start one.
+      await theirs.goto('/fleet');
+      const proWorkers = theirs.getByTestId('workers-running-pro');
+      await expect(proWorkers.textContent()).resolves.toBe('0');
+      const theirRun = await dispatchShell(theirs, stack.remote, 'echo pro tier; sleep 30');
+      await theirs.goto('/fleet');
+      await until('a pro worker started for the backlog', async () => Number(await proWorkers.textContent()) >= 1, 120_000);
+      await screenshot(theirs, 'fleet-scaled-laptop');
+      await theirs.goto('/runs');
+      await theirs.locator(`tr[data-run-id="${theirRun}"]`).waitFor();
+      expect(await theirs.locator('tr[data-run-id]').count()).toBe(1);
     } finally {
       await context.close();
     }
-  }, 60_000);
+  }, 180_000);
 
   it('keeps the tab responsive under 1 MB/s of log output for ~10 s (measured, reported)', async () => {
     const runId = await dispatchShell(
