@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, type Session } from './api/client.js';
-import { ApiError, setCsrfToken } from './api/http.js';
+import { setCsrfToken } from './api/http.js';
 
 interface SessionState {
   /** undefined while the first `GET /api/session` is in flight; null when signed out. */
@@ -21,10 +21,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   useEffect(() => {
-    api.getSession().then(accept, (err: unknown) => {
-      if (err instanceof ApiError && err.status === 401) accept(null);
-      else accept(null);
-    });
+    // 401 means signed out; any other failure shows the sign-in form too (it reports its own errors).
+    api.getSession().then(accept, () => accept(null));
   }, [accept]);
 
   const signIn = useCallback(async (apiKey: string) => accept(await api.signIn(apiKey)), [accept]);

@@ -47,7 +47,7 @@ export async function requestJson<S extends z.ZodType>(path: string, schema: S, 
   return schema.parse(await res.json());
 }
 
-/** Fetches text (log, patch); undefined on 404 when `allowMissing`. */
+/** Fetches text (the patch); a missing one is an ApiError with status 404. */
 export async function requestText(path: string, signal?: AbortSignal): Promise<string> {
   const res = await send(path, { signal });
   return res.text();

@@ -18,6 +18,8 @@ interface Props {
 export function LogView({ runId, onStatus, onEnd }: Props) {
   const buffer = useMemo(() => new LogBuffer(), [runId]);
   const pending = useRef<string[]>([]);
+  /** Byte offset the next chunk starts at (the SSE id of the last one): a resent chunk is skipped. */
+  const received = useRef(0);
   const frame = useRef<number | undefined>(undefined);
   const [version, setVersion] = useState(0);
   const [follow, setFollow] = useState(true);
@@ -38,8 +40,10 @@ export function LogView({ runId, onStatus, onEnd }: Props) {
   }, []);
 
   useEventSource(api.paths.runLogStream(runId), {
-    log: (data) => {
+    log: (data, lastEventId) => {
       const ev = LogEvent.parse(JSON.parse(data));
+      if (ev.offset < received.current) return;
+      received.current = Number(lastEventId) || ev.offset;
       pending.current.push(ev.text);
       frame.current ??= requestAnimationFrame(flush);
     },
