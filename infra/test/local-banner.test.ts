@@ -44,6 +44,10 @@ describe('bannerLines()', () => {
     expect(banner(true)).toContain(`API key:   ${KEY}`);
   });
 
+  it('prints the dashboard URL next to the MCP URL', () => {
+    expect(banner(false)).toMatch(/ {2}MCP URL: {3}http:\/\/127\.0\.0\.1:7400\/mcp\n {2}Dashboard: http:\/\/127\.0\.0\.1:7400\/ {2}\(sign in with the API key\)/);
+  });
+
   it('afterwards only the masked key and the file that holds it', () => {
     expect(banner(false)).not.toContain(KEY);
     expect(banner(false)).toContain(`API key:   ${maskApiKey(KEY)}`);

@@ -39,6 +39,11 @@ export function connectCommands({ local, home, root }: BannerInput): { http: str
   };
 }
 
+/** The web dashboard: the edge serves it at its root, beside /mcp. */
+export function dashboardUrl(mcpUrl: string): string {
+  return new URL('/', mcpUrl).href;
+}
+
 /** What `npm start` prints once the stack is up. The full key appears only on the start that made it. */
 export function bannerLines(input: BannerInput & { skipped: string[]; agentsFromCache: string[]; services: string[] }): string[] {
   const { local, home } = input;
@@ -48,6 +53,7 @@ export function bannerLines(input: BannerInput & { skipped: string[]; agentsFrom
     '',
     'Outpost is running locally.',
     `  MCP URL:   ${local.mcpUrl}`,
+    `  Dashboard: ${dashboardUrl(local.mcpUrl)}  (sign in with the API key)`,
     local.keyCreated
       ? `  API key:   ${local.apiKey}  (new: shown this once; kept in the file below)`
       : `  API key:   ${maskApiKey(local.apiKey)}  (not shown again; it is in the file below)`,

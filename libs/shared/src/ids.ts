@@ -1,11 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { monotonicFactory } from 'ulid';
+import { decodeTime, monotonicFactory } from 'ulid';
 
 const nextUlid = monotonicFactory();
 
 /** A run id: `run_` + ULID, so ids sort by creation time (the runs table's sort key relies on it). */
 export function newRunId(now: number = Date.now()): string {
   return `run_${nextUlid(now)}`;
+}
+
+/** When a run id was made (the ULID's time, to the millisecond). */
+export function runIdTime(runId: string): Date {
+  return new Date(decodeTime(runId.slice('run_'.length)));
 }
 
 /** A tenant id: `ten_` + ULID. */
@@ -28,5 +33,6 @@ export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
-export const RUN_ID_PATTERN = /^run_[0-9A-HJKMNP-TV-Z]{26}$/;
+// Defined beside the run schema, which the browser imports without node's crypto.
+export { RUN_ID_PATTERN } from './schemas/run.js';
 export const TENANT_ID_PATTERN = /^ten_[0-9A-HJKMNP-TV-Z]{26}$/;

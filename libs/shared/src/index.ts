@@ -22,7 +22,7 @@ export {
   TransitionRefusedError,
   type LeaseRefusal,
 } from './errors.js';
-export { newRunId, newTenantId, newToken, newWorkerId, RUN_ID_PATTERN, sha256Hex, TENANT_ID_PATTERN } from './ids.js';
+export { newRunId, newTenantId, newToken, newWorkerId, RUN_ID_PATTERN, runIdTime, sha256Hex, TENANT_ID_PATTERN } from './ids.js';
 export { createLogger, runLogger, silentLogger, type Logger, type LoggerOptions } from './logger.js';
 export {
   FileParameterStore,
@@ -115,3 +115,4 @@ export { ActiveTenantMarks } from './active-tenant-marks.js';
 export { Provider, PROVIDER_BASE_URL_ENV, PROVIDERS, VENDOR_BASE_URLS } from './providers.js';
 export { AGENT_CLIS_FILE, agentBinPath, agentCacheDir, AgentCliPin, AgentCliPins, agentCliPins, agentInstallDir, installedAgentBins, REAL_CLI_UNTESTED } from './agent-clis.js';
 export { costOf, DEFAULT_PRICES, ModelPrice, PriceTable, priceFor } from './prices.js';
+export { SessionRecord, SessionStore, sessionHash, type SessionStoreOptions } from './session-store.js';

@@ -25,7 +25,7 @@ export interface TableDefinition {
   /** Epoch-seconds attribute DynamoDB expires items by (not enforced by dynalite). */
   ttlAttribute?: string;
 }
-export type TableId = 'runs' | 'tenants' | 'apiKeys' | 'usage' | 'idempotency' | 'workers';
+export type TableId = 'runs' | 'tenants' | 'apiKeys' | 'usage' | 'idempotency' | 'workers' | 'sessions';
 
 export interface QueueDefinition {
   tier: TierName;
@@ -98,6 +98,14 @@ export function tableDefinitions(prefix: string): Record<TableId, TableDefinitio
       sortKey: S('key'),
       indexes: [],
       ttlAttribute: 'expiresAt',
+    },
+    // Dashboard sign-ins, keyed by the SHA-256 of the cookie value; byTenant serves `sessions revoke --all`.
+    sessions: {
+      id: 'sessions',
+      name: `${prefix}-sessions`,
+      partitionKey: S('sessionHash'),
+      indexes: [{ name: 'byTenant', partitionKey: S('tenantId'), sortKey: S('createdAt') }],
+      ttlAttribute: 'purgeAt',
     },
     workers: {
       id: 'workers',

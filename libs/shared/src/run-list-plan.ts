@@ -8,8 +8,12 @@ export interface ListRunsQuery {
   agent?: AgentName;
   /** `key=value`: only runs carrying that tag. */
   tag?: string;
+  /** Only runs of exactly this repository, as dispatched (a filter on the page read). */
+  repo?: string;
   /** Only runs created at or after this time. */
   since?: Date;
+  /** Only runs created at or before this time (to the millisecond). */
+  until?: Date;
   /** @default 20 */
   limit?: number;
   cursor?: string;
@@ -34,12 +38,18 @@ export function planRunList(tenantId: string, query: ListRunsQuery): RunListPlan
   const values: Record<string, unknown> = { ':pk': keyValue };
   const names: Record<string, string> = { '#pk': keyName };
   let keyCondition = '#pk = :pk';
-  if (query.since) {
-    // run ids are `run_` + ULID, whose first 10 characters encode the creation time.
+  // run ids are `run_` + ULID, whose first 10 characters encode the creation time; `~` sorts
+  // after every character of a ULID, so `run_{time}~` is past every id of that millisecond.
+  if (query.since || query.until) names['#runId'] = 'runId';
+  if (query.since && query.until) {
+    keyCondition += ' AND #runId BETWEEN :since AND :until';
+  } else if (query.since) {
     keyCondition += ' AND #runId >= :since';
-    names['#runId'] = 'runId';
-    values[':since'] = `run_${encodeTime(query.since.getTime(), 10)}`;
+  } else if (query.until) {
+    keyCondition += ' AND #runId <= :until';
   }
+  if (query.since) values[':since'] = `run_${encodeTime(query.since.getTime(), 10)}`;
+  if (query.until) values[':until'] = `run_${encodeTime(query.until.getTime(), 10)}~`;
   const filters: string[] = [];
   if (query.status && query.agent) {
     filters.push('#agent = :agent');
@@ -51,8 +61,19 @@ export function planRunList(tenantId: string, query: ListRunsQuery): RunListPlan
     names['#tagPairs'] = 'tagPairs';
     values[':tag'] = query.tag;
   }
+  if (query.repo) {
+    filters.push('#repo = :repo');
+    names['#repo'] = 'repo';
+    values[':repo'] = query.repo;
+  }
   // A cursor is bound to the source and every filter, so reusing it with other filters is refused.
-  const source = JSON.stringify([index ?? 'table', query.agent ?? null, query.tag ?? null, query.since?.toISOString() ?? null]);
+  const source = JSON.stringify([
+    index ?? 'table',
+    query.agent ?? null,
+    query.tag ?? null,
+    query.since?.toISOString() ?? null,
+    ...(query.repo || query.until ? [query.repo ?? null, query.until?.toISOString() ?? null] : []),
+  ]);
   return { index, keyCondition, names, values, filters, keyAttrs, source };
 }
 

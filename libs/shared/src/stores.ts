@@ -4,6 +4,7 @@ import type { BaseConfig } from './config.js';
 import { resourceNames, type ResourceNames } from './resources.js';
 import { RunChains } from './run-chains.js';
 import { RunStore } from './run-store.js';
+import { SessionStore } from './session-store.js';
 import { TenantStore } from './tenant-store.js';
 import { UsageStore } from './usage-store.js';
 import { WorkerRegistry } from './worker-registry.js';
@@ -16,6 +17,7 @@ export interface Stores {
   chains: RunChains;
   tenants: TenantStore;
   usage: UsageStore;
+  sessions: SessionStore;
   workers: WorkerRegistry;
   queues: QueueDirectory;
 }
@@ -45,6 +47,7 @@ export function openStores(
     }),
     chains: new RunChains({ tableName: names.tables.runs, doc: clients.doc }),
     tenants: new TenantStore({ tenantsTable: names.tables.tenants, apiKeysTable: names.tables.apiKeys, doc: clients.doc, ...withClock }),
+    sessions: new SessionStore({ tableName: names.tables.sessions, doc: clients.doc, ...withClock }),
     workers: new WorkerRegistry({ tableName: names.tables.workers, doc: clients.doc, ...withClock }),
     queues: new QueueDirectory(clients.sqs, config.prefix),
   };

@@ -107,6 +107,12 @@ export class TenantStore {
     return { tenantId: record.tenantId, record };
   }
 
+  /** A key's record by its hash (revoked ones too), or undefined. */
+  async getApiKey(keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const out = await this.opts.doc.send(new GetCommand({ TableName: this.opts.apiKeysTable, Key: { keyHash }, ConsistentRead: true }));
+    return out.Item ? ApiKeyRecord.parse(out.Item) : undefined;
+  }
+
   /** Revokes a key, given the key itself or its SHA-256 hash. */
   async revokeApiKey(keyOrHash: string): Promise<ApiKeyRecord> {
     const keyHash = /^[0-9a-f]{64}$/.test(keyOrHash) ? keyOrHash : sha256Hex(keyOrHash);

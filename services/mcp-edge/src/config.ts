@@ -23,6 +23,18 @@ export const McpEdgeEnv = BaseEnv.extend({
     .max(600)
     .default(30)
     .describe('On SIGTERM, seconds to let in-flight calls finish before exiting.'),
+  OUTPOST_DASHBOARD_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Directory of the built web dashboard (index.html, assets/). Default: dist of the @outpost/dashboard-web package.'),
+  OUTPOST_DASHBOARD_SESSION_HOURS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(24 * 30)
+    .default(12)
+    .describe('Hours a dashboard sign-in lasts before the session expires.'),
   OUTPOST_API_KEY: z.string().optional().describe('stdio entry (`outpost-mcp`) only: the API key the session acts as.'),
 });
 export type McpEdgeEnv = z.infer<typeof McpEdgeEnv>;
@@ -32,6 +44,8 @@ export interface McpEdgeConfig extends BaseConfig {
   host: string;
   authCacheMs: number;
   shutdownGraceMs: number;
+  dashboardDir?: string;
+  sessionTtlSeconds: number;
   apiKey?: string;
 }
 
@@ -45,6 +59,8 @@ export function loadMcpEdgeConfig(env: Record<string, string | undefined> = proc
     host: parsed.OUTPOST_EDGE_HOST ?? (base.mode === 'local' ? '127.0.0.1' : '0.0.0.0'),
     authCacheMs: parsed.OUTPOST_AUTH_CACHE_SECONDS * 1000,
     shutdownGraceMs: parsed.OUTPOST_EDGE_SHUTDOWN_GRACE_SECONDS * 1000,
+    ...(parsed.OUTPOST_DASHBOARD_DIR ? { dashboardDir: parsed.OUTPOST_DASHBOARD_DIR } : {}),
+    sessionTtlSeconds: Math.round(parsed.OUTPOST_DASHBOARD_SESSION_HOURS * 3600),
     ...(parsed.OUTPOST_API_KEY ? { apiKey: parsed.OUTPOST_API_KEY } : {}),
   };
 }

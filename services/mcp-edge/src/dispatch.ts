@@ -72,7 +72,9 @@ export async function dispatch(deps: ToolDeps, input: DispatchInput, options: Di
   const plan = validate(deps, input, parents, options);
   await refuseAgentsThatCannotRun(deps, plan.items.map((i) => i.agent));
   for (let attempt = 0; attempt < 3; attempt++) {
-    const runIds = plan.items.map(() => newRunId(deps.clock.now().getTime()));
+    // One time for every run of a fan-out: their ids share the ULID time, which groups them (the dashboard's siblings).
+    const at = deps.clock.now().getTime();
+    const runIds = plan.items.map(() => newRunId(at));
     if (!plan.idempotencyKey) return { runs: await admitAndCreate(deps, plan, runIds, undefined), replayed: false };
     const claim = await deps.idempotency.claim({
       tenantId: deps.tenant.tenantId,
@@ -311,11 +313,12 @@ function quotaRefusal(err: unknown, tier: TierName): unknown {
   if (err instanceof SpendLimitReachedError) {
     return new ToolRefusal(
       `${err.message}. Limit monthlySpendUsd = ${err.limitUsd} for tier ${tier}; dispatch again from ${err.resetsAt}, or move to a tier with a higher limit.`,
+      'quota',
     );
   }
   if (!(err instanceof QuotaExceededError)) return err;
   const resets =
     err.resetsAt === null ? 'a slot frees when one of your queued or running runs ends (or is cancelled)' : `the count resets at ${err.resetsAt}`;
   const name = err.limit === 'activeRuns' ? 'activeRunsPerTenant' : 'runsPerDay';
-  return new ToolRefusal(`${err.message}. Limit ${name} = ${err.max} for tier ${tier}; current count ${err.used}; ${resets}.`);
+  return new ToolRefusal(`${err.message}. Limit ${name} = ${err.max} for tier ${tier}; current count ${err.used}; ${resets}.`, 'quota');
 }

@@ -19,7 +19,9 @@ import {
 import { Authenticator } from './auth.js';
 import { callLogger, tagCalls } from './call-context.js';
 import type { EdgeDeps } from './deps.js';
+import { Dashboard, type DashboardOptions } from './dashboard/router.js';
 import { createMcpServer } from './mcp-server.js';
+import { BodyTooLargeError, readBody } from './read-body.js';
 import { StoredSecretNames } from './stored-secret-names.js';
 import { TOOLS, type ToolRegistrar } from './tools/index.js';
 import { unauthorizedBody } from './unauthorized.js';
@@ -35,7 +37,7 @@ const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 const READY_TIMEOUT_MS = 2_000;
 
 export interface EdgeOptions {
-  config: BaseConfig & { port: number; host: string; authCacheMs?: number };
+  config: BaseConfig & { port: number; host: string; authCacheMs?: number; dashboardDir?: string; sessionTtlSeconds?: number };
   /** @default clients built from config (and destroyed on close) */
   clients?: AwsClients;
   /** @default silentLogger */
@@ -46,6 +48,8 @@ export interface EdgeOptions {
   tools?: readonly ToolRegistrar[];
   /** Where the tenants' secrets live; the edge reads names only. @default the mode's (SSM, or OUTPOST_HOME/secrets.json) */
   params?: ParameterStore;
+  /** Dashboard settings beyond config (tests shorten polls and caches). */
+  dashboard?: Partial<DashboardOptions>;
 }
 
 export interface Edge {
@@ -83,6 +87,13 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   };
   const authenticator = new Authenticator({ tenants: stores.tenants, ttlMs: config.authCacheMs ?? 15_000, clock });
   const tools = options.tools ?? TOOLS;
+  const dashboard = new Dashboard(deps, {
+    secureCookie: config.mode === 'aws',
+    keyCheckMs: config.authCacheMs ?? 15_000,
+    ...(config.dashboardDir ? { dir: config.dashboardDir } : {}),
+    ...(config.sessionTtlSeconds ? { sessionTtlSeconds: config.sessionTtlSeconds } : {}),
+    ...options.dashboard,
+  });
   let inflight = 0;
   let drained: (() => void) | undefined;
 
@@ -155,6 +166,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         case '/readyz':
           return handleReady(res);
         default:
+          if (path !== undefined && dashboard.owns(path)) return dashboard.handle(req, res);
           return sendJson(res, 404, { error: 'not found' });
       }
     };
@@ -179,7 +191,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   let closing: Promise<void> | undefined;
   const close = (graceMs = 30_000) => {
     closing ??= (async () => {
-      shutdown.abort(); // long waits return now with what they have
+      shutdown.abort(); // long waits (and dashboard streams) return now with what they have
+      dashboard.stop();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (inflight > 0) {
@@ -203,35 +216,6 @@ function localOrigin(origin: string | undefined): boolean {
   } catch {
     return false;
   }
-}
-
-class BodyTooLargeError extends Error {
-  override readonly name = 'BodyTooLargeError';
-}
-
-/**
- * The body as text, or BodyTooLargeError once it is over `max` bytes. An oversized body is still
- * read to its end (dropping it) so the caller's 413 reaches the client; only past `max + drain`
- * bytes is the request destroyed, and that client sees a reset.
- */
-function readBody(req: IncomingMessage, max: number, drain: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max + drain) {
-        reject(new BodyTooLargeError());
-        req.destroy();
-      } else if (size <= max) {
-        chunks.push(chunk);
-      } else if (chunks.length > 0) {
-        chunks.length = 0; // nothing of it will be used: let it go while the rest drains
-      }
-    });
-    req.on('end', () => (size > max ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks).toString('utf8'))));
-    req.on('error', reject);
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

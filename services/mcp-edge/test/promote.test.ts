@@ -23,6 +23,7 @@ import {
 import { loadWorkerConfig, Worker } from '@outpost/worker';
 import { notFoundMessage, startEdge, TOOLS, type Edge } from '../src/index.js';
 import { promoteTool, registerPromote, STALE_PENDING_MS } from '../src/tools/promote.js';
+import { api, signIn } from './helpers/dashboard.js';
 import { call, callError, callOk, textOf } from './helpers/harness.js';
 
 const TOKEN = 'ghp_EdgePromoteToken0123456789abcdefABCDEF';
@@ -165,6 +166,23 @@ describe('promote tool (edge + worker in-process)', () => {
     const other = await callError(t.client, 'promote', { runId, branch: 'elsewhere' });
     expect(other).toMatch(new RegExp(`already promoted to branch ${branch}`));
     expect(promoteJobs() - jobsBefore).toBe(1);
+  });
+
+  it("the dashboard's POST /api/runs/:id/promote runs the same promote: a branch in the bare repo, then the recorded result", async () => {
+    const t = await stores.tenants.createTenant({ name: 'promote-dashboard', tier: 'enterprise' });
+    const { apiKey } = await stores.tenants.createApiKey(t.tenantId, 'test');
+    const client = await connect(edge, apiKey);
+    const runId = await runTask(client, 'echo web > web.txt');
+    const session = await signIn(edge.url, apiKey);
+    const res = await api(edge.url, session, 'POST', `/api/runs/${runId}/promote`, { branch: 'from-dashboard', mode: 'branch' });
+    expect(res.status).toBe(200);
+    const out = (await res.json()) as { outcome: string; recorded: boolean; promotion: { branch: string; commitSha: string } };
+    expect(out).toMatchObject({ outcome: 'succeeded', recorded: false, promotion: { status: 'succeeded', branch: 'from-dashboard' } });
+    expect(git(remote, 'rev-parse', 'refs/heads/from-dashboard')).toBe(out.promotion.commitSha);
+    expect(git(remote, 'show', 'from-dashboard:web.txt')).toBe('web');
+    const again = await api(edge.url, session, 'POST', `/api/runs/${runId}/promote`, { branch: 'elsewhere' });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { message: string } }).error.message).toMatch(/already promoted to branch from-dashboard/);
   });
 
   it('opens a pull request with the tenant token, title, head and base', async () => {

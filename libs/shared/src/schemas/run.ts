@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { TierName } from '../tiers.js';
 
+// Re-exported so the browser (via `@outpost/shared/run-schema`) has the tier names too.
+export { TierName };
+
+/** What a run id looks like: `run_` and a ULID. */
+export const RUN_ID_PATTERN = /^run_[0-9A-HJKMNP-TV-Z]{26}$/;
+
 /** The one status set (DESIGN.md). */
 export const RunStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled']);
 export type RunStatus = z.infer<typeof RunStatus>;

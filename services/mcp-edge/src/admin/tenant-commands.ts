@@ -9,10 +9,13 @@ export const USAGE = `usage: npm run tenant -- <command> [options]
   set-tier   --tenant TENANT_ID --tier free|pro|enterprise              change a tenant's tier
   create-key --tenant TENANT_ID [--kind live|test]                      another API key for a tenant
   revoke-key --key API_KEY_OR_SHA256                                    revoke a key (edges stop accepting it within their cache TTL)
+  sessions list   [--tenant TENANT_ID]                                  a tenant's dashboard sign-ins (hash prefix, created, expires, revoked)
+  sessions revoke [--tenant TENANT_ID] (--all | --session HASH_PREFIX)  sign out every dashboard session of a tenant, or one (at once)
   set-secret --name SECRET [--tenant TENANT_ID] [--kms-key KEY]         store a BYOK secret read from standard input
              (SECRET: ${SECRET_NAMES.join(', ')};
               local mode: the tenant defaults to the local one, e.g. printf %s "$KEY" | npm run tenant -- set-secret --name anthropic_api_key;
               aws mode: --kms-key is required, the stack's secrets_kms_alias output)
+  (sessions and set-secret: local mode defaults --tenant to the local one)
 
 Prints JSON. Talks to DynamoDB directly: in local mode it finds the running stack via .outpost/endpoints.json.`;
 
@@ -22,7 +25,7 @@ export class UsageError extends Error {
 }
 
 export interface TenantCommandDeps {
-  stores: Pick<Stores, 'tenants'>;
+  stores: Pick<Stores, 'tenants' | 'sessions'>;
   directory: TenantDirectory;
   /**
    * Local mode: keys are `op_test_` unless `--kind live` is given (a laptop stack has no business
@@ -45,7 +48,10 @@ export interface TenantCommandDeps {
 
 /** Runs one admin command and returns what to print as JSON. */
 export async function runTenantCommand(argv: readonly string[], deps: TenantCommandDeps): Promise<unknown> {
-  const [command, ...rest] = argv;
+  const [command, ...afterCommand] = argv;
+  // `sessions` takes a sub-command (list, revoke) before its options.
+  const sub = command === 'sessions' ? afterCommand[0] : undefined;
+  const rest = command === 'sessions' ? afterCommand.slice(1) : afterCommand;
   const { values } = parseArgsSafe(rest);
   const { tenants } = deps.stores;
   switch (command) {
@@ -97,6 +103,12 @@ export async function runTenantCommand(argv: readonly string[], deps: TenantComm
         throw err;
       }
     }
+    case 'sessions': {
+      const tenantId = values.tenant ?? deps.local?.tenantId;
+      if (!tenantId) throw new UsageError('--tenant is required');
+      if (!(await tenants.getTenant(tenantId))) throw new UsageError(`no tenant ${tenantId}`);
+      return sessionsCommand(deps, sub, tenantId, values);
+    }
     case 'set-secret': {
       if (!deps.secrets) throw new UsageError('set-secret is not available here');
       const name = SecretName.safeParse(values.name);
@@ -117,11 +129,49 @@ export async function runTenantCommand(argv: readonly string[], deps: TenantComm
   }
 }
 
+/** `sessions list|revoke`: the hash prefix names a session (the cookie itself is never stored). */
+async function sessionsCommand(deps: TenantCommandDeps, sub: string | undefined, tenantId: string, values: { all?: boolean; session?: string }) {
+  const { sessions } = deps.stores;
+  const now = Date.now();
+  const list = await sessions.listForTenant(tenantId);
+  const view = (x: (typeof list)[number]) => ({
+    session: x.sessionHash.slice(0, 12),
+    createdAt: x.createdAt,
+    expiresAt: x.expiresAt,
+    ...(x.revokedAt ? { revokedAt: x.revokedAt } : {}),
+    live: !x.revokedAt && Date.parse(x.expiresAt) > now,
+  });
+  switch (sub) {
+    case 'list':
+      return { tenantId, sessions: list.map(view) };
+    case 'revoke': {
+      if (values.all) return { tenantId, revoked: await sessions.revokeAllForTenant(tenantId) };
+      const prefix = values.session;
+      if (!prefix || !/^[0-9a-f]{8,64}$/.test(prefix)) throw new UsageError('pass --all, or --session with 8 or more hex characters of a session (sessions list shows them)');
+      const matches = list.filter((x) => x.sessionHash.startsWith(prefix));
+      if (matches.length !== 1) throw new UsageError(matches.length === 0 ? `no session ${prefix} for tenant ${tenantId}` : `${prefix} names ${matches.length} sessions; give more characters`);
+      await sessions.revoke(matches[0]!.sessionHash);
+      return { tenantId, revoked: 1, session: prefix };
+    }
+    default:
+      throw new UsageError('sessions takes list or revoke');
+  }
+}
+
 function parseArgsSafe(args: string[]) {
   try {
     return parseArgs({
       args,
-      options: { name: { type: 'string' }, tier: { type: 'string' }, tenant: { type: 'string' }, key: { type: 'string' }, kind: { type: 'string' }, 'kms-key': { type: 'string' } },
+      options: {
+        name: { type: 'string' },
+        tier: { type: 'string' },
+        tenant: { type: 'string' },
+        key: { type: 'string' },
+        kind: { type: 'string' },
+        'kms-key': { type: 'string' },
+        all: { type: 'boolean' },
+        session: { type: 'string' },
+      },
       strict: true,
       allowPositionals: false,
     });

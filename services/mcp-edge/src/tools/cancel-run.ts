@@ -38,27 +38,39 @@ export function registerCancelRun(server: McpServer, deps: ToolDeps): void {
     },
     ({ runId, reason }) =>
       guarded(deps.logger, 'cancel_run', async () => {
-        const { tenantId } = deps.tenant;
-        let run = await deps.stores.runs.get(tenantId, runId);
-        if (!run) return refuse(notFoundMessage(runId));
-        const input = { tenantId, runId, ...(reason ? { reason } : {}) };
-        // A run can move between our read and our write; two rounds cover queued → running.
-        for (let round = 0; round < 3; round++) {
-          if (isTerminal(run.status)) return result(run, 'already_ended');
-          try {
-            if (run.status === 'queued') return result(await deps.stores.runs.cancelQueued(input), 'cancelled');
-            return result(await deps.stores.runs.requestCancel(input), 'cancel_requested');
-          } catch (err) {
-            if (!(err instanceof TransitionRefusedError)) throw err;
-            run = err.current;
-          }
-        }
-        return result(run, isTerminal(run.status) ? 'already_ended' : 'cancel_requested');
+        const cancelled = await cancelRun(deps, runId, reason);
+        if (!cancelled) return refuse(notFoundMessage(runId));
+        return result(cancelled.run, cancelled.outcome);
       }),
   );
 }
 
-function result(run: RunRecord, outcome: 'cancelled' | 'cancel_requested' | 'already_ended') {
+export type CancelOutcome = 'cancelled' | 'cancel_requested' | 'already_ended';
+
+/**
+ * Cancels one of the tenant's runs: queued → cancelled now; running → cancel requested; ended →
+ * unchanged. Undefined when the tenant has no such run (the dashboard's cancel uses it too).
+ */
+export async function cancelRun(deps: ToolDeps, runId: string, reason?: string): Promise<{ run: RunRecord; outcome: CancelOutcome } | undefined> {
+  const { tenantId } = deps.tenant;
+  let run = await deps.stores.runs.get(tenantId, runId);
+  if (!run) return undefined;
+  const input = { tenantId, runId, ...(reason ? { reason } : {}) };
+  // A run can move between our read and our write; two rounds cover queued → running.
+  for (let round = 0; round < 3; round++) {
+    if (isTerminal(run.status)) return { run, outcome: 'already_ended' };
+    try {
+      if (run.status === 'queued') return { run: await deps.stores.runs.cancelQueued(input), outcome: 'cancelled' };
+      return { run: await deps.stores.runs.requestCancel(input), outcome: 'cancel_requested' };
+    } catch (err) {
+      if (!(err instanceof TransitionRefusedError)) throw err;
+      run = err.current;
+    }
+  }
+  return { run, outcome: isTerminal(run.status) ? 'already_ended' : 'cancel_requested' };
+}
+
+function result(run: RunRecord, outcome: CancelOutcome) {
   const text =
     outcome === 'cancelled'
       ? `${run.runId} was queued and is now cancelled.`

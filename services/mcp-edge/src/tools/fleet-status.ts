@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { AgentName, monthResetsAt, REAL_CLI_UNTESTED, TIER_NAMES, TierName, type WorkerHeartbeat } from '@outpost/shared';
+import { AgentName, monthResetsAt, REAL_CLI_UNTESTED, TIER_NAMES, TierName, type FleetState, type WorkerHeartbeat } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
 import { guarded, ok } from './results.js';
 
@@ -71,22 +71,7 @@ export function registerFleetStatus(server: McpServer, deps: ToolDeps): void {
     },
     () =>
       guarded(deps.logger, 'fleet_status', async () => {
-        const perTier = await Promise.all(TIER_NAMES.map((tier) => tierStatus(deps, tier)));
-        const versions = new Map<AgentName, Set<string>>();
-        for (const { live } of perTier)
-          for (const hb of live)
-            for (const a of hb.agents) {
-              const seen = versions.get(a) ?? new Set<string>();
-              seen.add(hb.agentVersions?.[a] ?? 'unknown');
-              versions.set(a, seen);
-            }
-        const agents = [...versions.keys()].sort();
-        const agentList = agents.map((agent) => {
-          const note = REAL_CLI_UNTESTED[agent];
-          return { agent, versions: [...(versions.get(agent) ?? [])].sort(), ...(note ? { note: `untested against the real CLI: ${note}` } : {}) };
-        });
-        const usage = await ownUsage(deps);
-        const tiers = perTier.map((t) => t.status);
+        const { tiers, agentsAvailable, agents: agentList, usage } = await fleetStatus(deps);
         const text = [
           ...tiers.map(
             (t) =>
@@ -99,12 +84,39 @@ export function registerFleetStatus(server: McpServer, deps: ToolDeps): void {
             `${usage.runsToday.used}/${usage.runsToday.limit ?? '∞'} today (resets ${usage.runsToday.resetsAt}); ` +
             `$${usage.spendThisMonth.usd.toFixed(2)}${usage.spendThisMonth.limitUsd === null ? ' spent this month (no limit)' : ` of $${usage.spendThisMonth.limitUsd.toFixed(2)} spent this month (resets ${usage.spendThisMonth.resetsAt})`}`,
         ].join('\n');
-        return ok({ tiers, agentsAvailable: agents, agents: agentList, usage }, text);
+        return ok({ tiers, agentsAvailable, agents: agentList, usage }, text);
       }),
   );
 }
 
-async function tierStatus(deps: ToolDeps, tier: TierName): Promise<{ status: z.infer<typeof TierStatus>; live: WorkerHeartbeat[] }> {
+export type FleetStatus = z.infer<typeof FleetStatusOutput>;
+
+/** What fleet_status reports, as data (the dashboard's fleet page reads it too). */
+export async function fleetStatus(deps: ToolDeps): Promise<FleetStatus & { fleet: Partial<Record<TierName, FleetState>> }> {
+  const perTier = await Promise.all(TIER_NAMES.map((tier) => tierStatus(deps, tier)));
+  const versions = new Map<AgentName, Set<string>>();
+  for (const { live } of perTier)
+    for (const hb of live)
+      for (const a of hb.agents) {
+        const seen = versions.get(a) ?? new Set<string>();
+        seen.add(hb.agentVersions?.[a] ?? 'unknown');
+        versions.set(a, seen);
+      }
+  const agents = [...versions.keys()].sort();
+  const agentList = agents.map((agent) => {
+    const note = REAL_CLI_UNTESTED[agent];
+    return { agent, versions: [...(versions.get(agent) ?? [])].sort(), ...(note ? { note: `untested against the real CLI: ${note}` } : {}) };
+  });
+  const usage = await ownUsage(deps);
+  const fleet: Partial<Record<TierName, FleetState>> = {};
+  for (const t of perTier) if (t.fleet) fleet[t.status.tier] = t.fleet;
+  return { tiers: perTier.map((t) => t.status), agentsAvailable: agents, agents: agentList, usage, fleet };
+}
+
+async function tierStatus(
+  deps: ToolDeps,
+  tier: TierName,
+): Promise<{ status: z.infer<typeof TierStatus>; live: WorkerHeartbeat[]; fleet: FleetState | undefined }> {
   const [jobs, dlq, fleet, live, oldest] = await Promise.all([
     queueCounts(deps, await deps.stores.queues.jobsUrl(tier)),
     queueCounts(deps, await deps.stores.queues.dlqUrl(tier)),
@@ -118,6 +130,7 @@ async function tierStatus(deps: ToolDeps, tier: TierName): Promise<{ status: z.i
   const oldestAge = oldestRun ? Math.max(0, (deps.clock.now().getTime() - Date.parse(oldestRun.queuedAt)) / 1000) : null;
   return {
     live,
+    fleet,
     status: {
       tier,
       queue: { visible: jobs.visible, inFlight: jobs.inFlight, deadLetter: dlq.visible + dlq.inFlight },

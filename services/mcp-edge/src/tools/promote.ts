@@ -57,7 +57,7 @@ export const PromoteOutputShape = {
   promotion: Promotion,
 };
 
-type PromoteInput = {
+export type PromoteInput = {
   runId: string;
   branch?: string | undefined;
   commitMessage?: string | undefined;
@@ -92,7 +92,11 @@ export function promoteTool(options: { waitMs?: number } = {}) {
 /** `promote`: records a pending promotion, queues a `promote` job on the run's tier, waits for its end. */
 export const registerPromote = promoteTool();
 
-async function promote(deps: ToolDeps, input: PromoteInput, waitMs: number, signal: AbortSignal): Promise<CallToolResult> {
+/**
+ * The promote tool's whole behaviour, as a tool result (the dashboard's promote route calls it and
+ * reads `structuredContent`, or the refusal's text).
+ */
+export async function promote(deps: ToolDeps, input: PromoteInput, waitMs: number, signal: AbortSignal): Promise<CallToolResult> {
   const { tenantId } = deps.tenant;
   const { runId } = input;
   const run = await deps.stores.runs.get(tenantId, runId);

@@ -16,6 +16,14 @@ export function refuse(message: string): CallToolResult {
 /** A refusal the caller can act on (thrown from deep inside a tool, turned into `refuse`). */
 export class ToolRefusal extends Error {
   override readonly name = 'ToolRefusal';
+  constructor(
+    message: string,
+    /** `quota`: a limit of the tenant's tier refused it (the dashboard answers 429); else the input. */
+    readonly kind: 'input' | 'quota' = 'input',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 /**

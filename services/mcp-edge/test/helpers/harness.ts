@@ -6,7 +6,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { FileParameterStore, openStores, parameterPaths, resolveTiers, type SecretName, type Stores, type TierLimits, type TierName } from '@outpost/shared';
-import { startEdge, type Edge } from '../../src/index.js';
+import { startEdge, type Edge, type EdgeOptions } from '../../src/index.js';
 
 export interface Harness {
   stack: TestStack;
@@ -27,11 +27,18 @@ export interface Harness {
 }
 
 /** Emulators, a provisioned stack and the edge in-process on a free port. */
-export async function startHarness(options: { tiers?: Partial<Record<TierName, Partial<TierLimits>>>; authCacheMs?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  options: {
+    tiers?: Partial<Record<TierName, Partial<TierLimits>>>;
+    authCacheMs?: number;
+    /** Dashboard settings (its app directory, polls, caches). */
+    dashboard?: EdgeOptions['dashboard'];
+  } = {},
+): Promise<Harness> {
   const home = await mkdtemp(path.join(tmpdir(), 'outpost-edge-'));
   const stack = await startTestStack({ home });
   const config = { ...stack.config, tiers: resolveTiers(options.tiers ?? {}), port: 0, host: '127.0.0.1', authCacheMs: options.authCacheMs ?? 15_000 };
-  const edge = await startEdge({ config, clients: stack.clients });
+  const edge = await startEdge({ config, clients: stack.clients, ...(options.dashboard ? { dashboard: options.dashboard } : {}) });
   const stores = openStores(stack.config, stack.clients);
   const clients: Client[] = [];
   const params = new FileParameterStore(path.join(stack.config.home, 'secrets.json'));
