@@ -58,6 +58,8 @@ export async function provisionTables(client: DynamoDBClient, defs: readonly Tab
       continue;
     }
     await waitForTable(client, def.name);
+    // A rebuild that stopped after dropping the table left its items in a side table: restore them.
+    await ensureIndexes(client, def);
     if (def.ttlAttribute) {
       try {
         await client.send(

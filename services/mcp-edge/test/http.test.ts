@@ -163,10 +163,10 @@ describe('mcp-edge HTTP', () => {
       const client = await h.client(good.apiKey);
       const { tools } = await client.listTools();
       const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-      expect(Object.keys(byName).sort()).toEqual(['cancel_run', 'dispatch', 'fleet_status', 'get_run', 'list_runs', 'promote', 'wait_for_run']);
+      expect(Object.keys(byName).sort()).toEqual(['cancel_run', 'dispatch', 'fleet_status', 'get_run', 'list_runs', 'promote', 'retry', 'wait_for_run']);
       for (const t of tools) expect(t.outputSchema).toBeDefined();
       for (const name of ['get_run', 'list_runs', 'wait_for_run', 'fleet_status']) expect(byName[name]?.annotations?.readOnlyHint).toBe(true);
-      for (const name of ['dispatch', 'cancel_run', 'promote']) expect(byName[name]?.annotations?.readOnlyHint).toBe(false);
+      for (const name of ['dispatch', 'cancel_run', 'promote', 'retry']) expect(byName[name]?.annotations?.readOnlyHint).toBe(false);
     });
   });
 });

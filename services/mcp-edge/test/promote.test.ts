@@ -185,6 +185,28 @@ describe('promote tool (edge + worker in-process)', () => {
     expect(((await again.json()) as { error: { message: string } }).error.message).toMatch(/already promoted to branch from-dashboard/);
   });
 
+  it('dispatch, a follow-up, and promote of the chain: the whole change, or one commit per run', async () => {
+    const t = await tenant();
+    const first = await runTask(t.client, '# Add one\necho one > one.txt');
+    const follow = await callOk(t.client, 'dispatch', { continueFrom: first, task: '# Add two\necho two > two.txt' });
+    const second = follow.runs[0].runId as string;
+    expect((await callOk(t.client, 'wait_for_run', { runId: second, timeoutSeconds: 120 })).run).toMatchObject({ status: 'succeeded', parentRunId: first });
+
+    const whole = await callOk(t.client, 'promote', { runId: second, branch: 'chain-whole', commitMessage: 'Both' });
+    expect(whole.promotion.status).toBe('succeeded');
+    expect(git(remote, 'log', '--format=%s', 'main..chain-whole')).toBe('Both');
+    expect(git(remote, 'show', 'chain-whole:one.txt')).toBe('one');
+    expect(git(remote, 'show', 'chain-whole:two.txt')).toBe('two');
+
+    // A promotion is recorded once per run: the per-run form on another follow-up of the same parent.
+    const again = await callOk(t.client, 'dispatch', { continueFrom: first, task: '# Add three\necho three > three.txt' });
+    const third = again.runs[0].runId as string;
+    await callOk(t.client, 'wait_for_run', { runId: third, timeoutSeconds: 120 });
+    const perRun = await callOk(t.client, 'promote', { runId: third, branch: 'chain-per-run', commits: 'chain' });
+    expect(perRun.promotion).toMatchObject({ status: 'succeeded', commits: 'chain' });
+    expect(git(remote, 'log', '--format=%s', 'main..chain-per-run').split('\n')).toEqual(['# Add three', '# Add one']);
+  });
+
   it('opens a pull request with the tenant token, title, head and base', async () => {
     const t = await tenant();
     await new FileParameterStore(path.join(stack.config.home, 'secrets.json')).put(parameterPaths.tenantSecret(stack.config.env, t.tenantId, 'github_token'), TOKEN);

@@ -1,7 +1,11 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import * as tar from 'tar';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { followUpLink, newRunId, sendJob, type Promotion, type RunRecord } from '@outpost/shared';
+import { artifactKeys, followUpLink, newRunId, sendJob, type AgentName, type Promotion, type RunRecord } from '@outpost/shared';
+
+const SESSION = '0b5d3c1e-1111-4222-8333-444455556666';
 import { harness, makeRepo, sh, until, type Harness } from './helpers.js';
 
 describe('worker › follow-ups', () => {
@@ -11,12 +15,12 @@ describe('worker › follow-ups', () => {
   const commit = (msg: string) => `git -c user.name=Agent -c user.email=agent@example.com commit -q -m '${msg}'`;
 
   /** A follow-up as the edge writes it: the parent's repository, one level deeper in its chain. */
-  const continueRun = async (parent: RunRecord, task: string): Promise<RunRecord> => {
+  const continueRun = async (parent: RunRecord, task: string, agent: AgentName = 'shell'): Promise<RunRecord> => {
     const run = await h.stores.runs.create({
       tenantId: parent.tenantId,
       runId: newRunId(),
       tier: 'free',
-      agent: 'shell',
+      agent,
       repo: parent.repo,
       task,
       taskBytes: Buffer.byteLength(task),
@@ -116,6 +120,41 @@ describe('worker › follow-ups', () => {
     expect(git(remote, 'log', '--format=%s', `${parent.baseCommit}..per-run`).split('\n')).toEqual(['# Second step', '# First step']);
     expect(git(remote, 'ls-tree', '--name-only', 'per-run^').split('\n').sort()).toEqual(['README.md', 'a.txt']);
     expect(git(remote, 'ls-tree', '--name-only', 'per-run').split('\n').sort()).toEqual(['README.md', 'a.txt', 'b.txt']);
+  });
+
+  it('refuses a hostile session archive whole and continues with context instead', async () => {
+    await h.setSecret('anthropic_api_key', 'sk-ant-api03-FollowUpTestKey0123456789abcdefghij');
+    const repo = await makeRepo(h.tmp, { branch: 'main' });
+    // A parent as a worker would leave it, but with a session archive holding a symlink out of HOME.
+    const parent = await h.stores.runs.create({
+      tenantId: h.tenantId, runId: newRunId(), tier: 'free', agent: 'claude', repo: repo.dir,
+      task: 'write one.txt one', taskBytes: 17, timeoutSeconds: 120, maxAttempts: 1,
+    });
+    const { leaseToken } = await h.stores.runs.acquireLease({ tenantId: h.tenantId, runId: parent.runId, tier: 'free', workerId: 'wkr_test', leaseMs: 60_000 });
+    await h.stores.runs.recordProgress({ tenantId: h.tenantId, runId: parent.runId, leaseToken, baseCommit: repo.head });
+    const src = path.join(h.tmp, 'evil-session');
+    await mkdir(path.join(src, '.claude/projects/x'), { recursive: true });
+    await symlink('/etc/passwd', path.join(src, '.claude/projects/x', `${SESSION}.jsonl`));
+    const archive = path.join(h.tmp, 'evil.tar.gz');
+    await tar.c({ gzip: true, file: archive, cwd: src }, [`.claude/projects/x/${SESSION}.jsonl`]);
+    const put = async (name: 'patch.diff' | 'session.tar.gz', body: Buffer) => {
+      const key = artifactKeys.artifact(h.tenantId, parent.runId, name);
+      await h.stack.clients.s3.send(new PutObjectCommand({ Bucket: h.stores.names.bucket, Key: key, Body: body }));
+      return { name, key, bytes: body.length };
+    };
+    await h.stores.runs.finish({
+      tenantId: h.tenantId, runId: parent.runId, leaseToken, status: 'succeeded', exitCode: 0,
+      summary: { durationMs: 1, exitCode: 0, filesChanged: 0, insertions: 0, deletions: 0, sessionId: SESSION, finalMessage: 'PARENT-FINAL' },
+      artifacts: [await put('patch.diff', Buffer.alloc(0)), await put('session.tar.gz', await readFile(archive))],
+    });
+    const stored = await h.stores.runs.require(h.tenantId, parent.runId);
+
+    const child = await h.waitEnd(await continueRun(stored, 'write two.txt two', 'claude'));
+
+    expect(child.error).toBeUndefined();
+    expect(child.status).toBe('succeeded');
+    expect(child.continuation).toEqual({ mode: 'context', reason: expect.stringMatching(/session archive refused: .*SymbolicLink/) });
+    expect(await patchOf(child)).toContain('+++ b/two.txt');
   });
 
   it('fails clearly (replay_failed, no retry) when the parent\'s changes are gone from the bucket', async () => {

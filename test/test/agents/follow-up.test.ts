@@ -75,5 +75,21 @@ describe('follow-ups (real CLIs) end to end', () => {
     const patch = await patchOf(got);
     expect(patch).toContain('+++ b/one.txt');
     expect(patch).toContain('+++ b/two.txt');
+
+    // One more level: the follow-up's own session (as the resumed CLI kept it) carries all three turns.
+    const key3 = await useKey(agent, secret, prefix, [
+      { kind: 'shell', command: 'echo one > one.txt' },
+      { kind: 'shell', command: 'echo two > two.txt' },
+      { kind: 'shell', command: 'echo three > three.txt' },
+      { kind: 'final', text: 'wrote three.txt' },
+    ]);
+    const third = (await suite.call('dispatch', { continueFrom: childId, task: `SECOND-FEEDBACK-${marker}` })).runs as { runId: string }[];
+    const got3 = await waitEnd(third[0]!.runId);
+    expect(got3.run).toMatchObject({ status: 'succeeded', chainDepth: 2, continuation: { mode: 'resume' } });
+    const reqs3 = suite.api.requestsFor(key3);
+    expect(reqs3).toHaveLength(2);
+    for (const m of [`PARENT-TASK-${marker}`, `FEEDBACK-${marker}`, `SECOND-FEEDBACK-${marker}`]) expect(reqs3[0]!.text).toContain(m);
+    const patch3 = await patchOf(got3);
+    for (const f of ['one.txt', 'two.txt', 'three.txt']) expect(patch3).toContain(`+++ b/${f}`);
   });
 });

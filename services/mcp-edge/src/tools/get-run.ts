@@ -54,7 +54,7 @@ export function registerGetRun(server: McpServer, deps: ToolDeps): void {
       description:
         'Status and details of one run: status, attempt, error, summary (files changed, usage/cost), its model ' +
         'budget (maxCostUsd) and spend (live while it runs), the last log ' +
-        'lines, download links for its artifacts (log.txt, patch.diff, changes.bundle, summary.json; valid 15 min) ' +
+        'lines, download links for its artifacts (log.txt, patch.diff, changes.bundle, summary.json, session.tar.gz; valid 15 min) ' +
         'and promotion state; for follow-ups its parent (run.parentRunId) and children. Works right after dispatch. Use wait_for_run instead of calling this in a loop.',
       inputSchema: GetRunInput,
       outputSchema: GetRunOutput,
