@@ -25,7 +25,7 @@ export interface TableDefinition {
   /** Epoch-seconds attribute DynamoDB expires items by (not enforced by dynalite). */
   ttlAttribute?: string;
 }
-export type TableId = 'runs' | 'tenants' | 'apiKeys' | 'usage' | 'idempotency' | 'workers';
+export type TableId = 'runs' | 'tenants' | 'apiKeys' | 'usage' | 'idempotency' | 'workers' | 'webhookEndpoints' | 'webhookDeliveries';
 
 export interface QueueDefinition {
   tier: TierName;
@@ -50,6 +50,7 @@ export const RUN_INDEX = {
   byStatus: 'byStatus',
   byAgent: 'byAgent',
   active: 'active',
+  outbox: 'outbox',
 } as const;
 
 const S = (name: string): KeyAttribute => ({ name, type: 'S' });
@@ -67,6 +68,8 @@ export function tableDefinitions(prefix: string): Record<TableId, TableDefinitio
         // Sparse: activePk is set only while queued/running (`{status}#{tier}`), activeSk is the
         // queue time or the lease expiry, so the reaper finds stale runs with one Query per tier.
         { name: RUN_INDEX.active, partitionKey: S('activePk'), sortKey: S('activeSk') },
+        // Sparse: set by the same write as a webhook event, cleared once the relay queued it (webhooks/outbox.ts).
+        { name: RUN_INDEX.outbox, partitionKey: S('outboxPk'), sortKey: S('outboxSk') },
       ],
       ttlAttribute: 'expiresAt',
     },
@@ -101,6 +104,16 @@ export function tableDefinitions(prefix: string): Record<TableId, TableDefinitio
       indexes: [],
       ttlAttribute: 'expiresAt',
     },
+    // Webhooks (issue 14): endpoints per tenant; every delivery attempt per endpoint.
+    webhookEndpoints: { id: 'webhookEndpoints', name: `${prefix}-webhook-endpoints`, partitionKey: S('tenantId'), sortKey: S('endpointId'), indexes: [] },
+    webhookDeliveries: {
+      id: 'webhookDeliveries',
+      name: `${prefix}-webhook-deliveries`,
+      partitionKey: S('endpointKey'),
+      sortKey: S('deliveryKey'),
+      indexes: [],
+      ttlAttribute: 'expiresAt',
+    },
   };
 }
 
@@ -118,6 +131,20 @@ export function queueDefinition(prefix: string, tier: TierName): QueueDefinition
 
 export function queueDefinitions(prefix: string): QueueDefinition[] {
   return TIER_NAMES.map((tier) => queueDefinition(prefix, tier));
+}
+
+/** The webhook deliveries queue (no tier): the relay and the notifier's retries send to it. */
+export function webhookQueueDefinition(prefix: string): Omit<QueueDefinition, 'tier'> {
+  return {
+    name: `${prefix}-webhooks`,
+    dlqName: `${prefix}-webhooks-dlq`,
+    // One attempt takes at most the 10 s send timeout plus a few writes.
+    visibilityTimeoutSeconds: 60,
+    // Delivery failures are retried as new messages; receives count only crashes of the notifier.
+    maxReceiveCount: 5,
+    messageRetentionSeconds: 4 * 24 * 3600,
+    dlqRetentionSeconds: 14 * 24 * 3600,
+  };
 }
 
 export function bucketDefinition(prefix: string): BucketDefinition {
