@@ -36,6 +36,8 @@ const TABLE_SIDS: Record<TableId, string> = {
   usage: 'Usage',
   idempotency: 'Idempotency',
   workers: 'Workers',
+  webhookEndpoints: 'WebhookEndpoints',
+  webhookDeliveries: 'WebhookDeliveries',
 };
 
 function tableStatement(data: Data, id: TableId, actions: string[], sidPrefix: string): Statement {

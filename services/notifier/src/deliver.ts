@@ -1,6 +1,4 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
-  sendWebhookMessage,
   webhookSecretPath,
   type Clock,
   type Logger,
@@ -22,8 +20,8 @@ export interface DeliverDeps {
   /** Where signing secrets live (SSM, or .outpost/secrets.json). */
   params: ParameterStore;
   env: string;
-  sqs: SQSClient;
-  queueUrl: string;
+  /** Queues a message again after `delaySeconds` (the real one: sendWebhookMessage, which caps at 15 min). */
+  requeue: (message: WebhookMessage, delaySeconds: number) => Promise<void>;
   sender: Sender;
   clock: Clock;
   /** @default Math.random (the retry jitter) */
@@ -51,7 +49,7 @@ export async function deliverWebhook(deps: DeliverDeps, message: WebhookMessage)
   });
   // A wait longer than SQS's 15 minutes arrives early: send it on for the rest.
   if (message.dueAt && Date.parse(message.dueAt) > now.getTime() + 1000) {
-    await sendWebhookMessage(deps.sqs, deps.queueUrl, message, (Date.parse(message.dueAt) - now.getTime()) / 1000);
+    await deps.requeue(message, (Date.parse(message.dueAt) - now.getTime()) / 1000);
     return 'redelayed';
   }
   const endpoint = await deps.endpoints.get(message.tenantId, message.endpointId);
@@ -95,7 +93,7 @@ export async function deliverWebhook(deps: DeliverDeps, message: WebhookMessage)
     log.warn({ event, error, disabled: !after.enabled }, after.enabled ? 'webhook given up after the last attempt' : 'webhook endpoint disabled');
     return 'gave_up';
   }
-  await sendWebhookMessage(deps.sqs, deps.queueUrl, { ...message, attempt: message.attempt + 1, dueAt: nextAttemptAt }, delay / 1000);
+  await deps.requeue({ ...message, attempt: message.attempt + 1, dueAt: nextAttemptAt }, delay / 1000);
   log.info({ event, error, nextAttemptAt }, 'webhook attempt failed; retry scheduled');
   return 'retry_scheduled';
 }

@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: 'notifier', level: config.logLevel });
   const clients = createAwsClients(config);
   const deliver = await openDeliverDeps(config, clients, logger);
-  const notifier = new Notifier({ deliver, concurrency: config.concurrency, pollSeconds: config.pollSeconds, logger });
+  const notifier = new Notifier({ deliver, sqs: clients.sqs, queueUrl: deliver.queueUrl, concurrency: config.concurrency, pollSeconds: config.pollSeconds, logger });
   notifier.start();
   logger.info({ mode: config.mode, concurrency: config.concurrency }, 'notifier started');
   let stopping = false;

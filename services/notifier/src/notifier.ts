@@ -1,10 +1,12 @@
-import type { Message } from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import { parseWebhookMessage, type Logger } from '@outpost/shared';
 import { deliverWebhook, type DeliverDeps } from './deliver.js';
 
 export interface NotifierOptions {
   deliver: DeliverDeps;
+  sqs: SQSClient;
+  queueUrl: string;
   /** @default 8 */
   concurrency?: number;
   /** @default 20 */
@@ -37,8 +39,8 @@ export class Notifier {
   start(): void {
     for (let i = 0; i < (this.o.concurrency ?? 8); i++) {
       const consumer = Consumer.create({
-        queueUrl: this.o.deliver.queueUrl,
-        sqs: this.o.deliver.sqs,
+        queueUrl: this.o.queueUrl,
+        sqs: this.o.sqs,
         batchSize: 1,
         waitTimeSeconds: this.o.pollSeconds ?? 20,
         visibilityTimeout: 60,

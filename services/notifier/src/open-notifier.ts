@@ -2,6 +2,7 @@ import {
   openParameterStore,
   QueueDirectory,
   resourceNames,
+  sendWebhookMessage,
   systemClock,
   WebhookDeliveryStore,
   WebhookEndpointStore,
@@ -20,16 +21,17 @@ export async function openDeliverDeps(
   clients: Pick<AwsClients, 'doc' | 'sqs'>,
   logger: Logger,
   overrides: { clock?: Clock; resolver?: HttpSenderOptions['resolver'] } = {},
-): Promise<DeliverDeps> {
+): Promise<DeliverDeps & { queueUrl: string }> {
   const names = resourceNames(config.prefix);
   const clock = overrides.clock ?? systemClock;
+  const queueUrl = await new QueueDirectory(clients.sqs, config.prefix).url(webhookQueueDefinition(config.prefix).name);
   return {
     endpoints: new WebhookEndpointStore({ tableName: names.tables.webhookEndpoints, doc: clients.doc, clock }),
     deliveries: new WebhookDeliveryStore({ tableName: names.tables.webhookDeliveries, doc: clients.doc, clock }),
     params: openParameterStore(config, 'secrets'),
     env: config.env,
-    sqs: clients.sqs,
-    queueUrl: await new QueueDirectory(clients.sqs, config.prefix).url(webhookQueueDefinition(config.prefix).name),
+    queueUrl,
+    requeue: (message, delaySeconds) => sendWebhookMessage(clients.sqs, queueUrl, message, delaySeconds),
     sender: new HttpSender({ strict: config.mode === 'aws', ...(overrides.resolver ? { resolver: overrides.resolver } : {}) }),
     clock,
     logger,
