@@ -90,7 +90,12 @@ export async function deliverWebhook(deps: DeliverDeps, message: WebhookMessage)
     ...(nextAttemptAt ? { nextAttemptAt } : {}),
   });
   if (delay === undefined || !nextAttemptAt) {
-    log.warn({ event, error, disabled: !after.enabled }, after.enabled ? 'webhook given up after the last attempt' : 'webhook endpoint disabled');
+    // The last attempt of an event failed too: the endpoint has failed for about a day.
+    if (after.enabled) {
+      const hours = Math.round((now.getTime() - Date.parse(message.firstAttemptAt)) / 3600_000);
+      await deps.endpoints.disable(message.tenantId, message.endpointId, `all ${message.attempt} attempts of ${event} failed over ${hours} h; last error: ${error}`);
+    }
+    log.warn({ event, error }, 'webhook given up after the last attempt; endpoint disabled');
     return 'gave_up';
   }
   await deps.requeue({ ...message, attempt: message.attempt + 1, dueAt: nextAttemptAt }, delay / 1000);

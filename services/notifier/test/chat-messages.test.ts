@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { buildRunPayload, RunRecord } from '@outpost/shared';
 import { chatBody } from '../src/chat-messages.js';
 

@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS, retryDelayMs } from '../src/retry-schedule.js';
 
 describe('retryDelayMs()', () => {

@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { newSigningSecret } from '@outpost/shared';
 import { signedHeaders, signWebhook } from '../src/signing.js';

@@ -115,10 +115,15 @@ export class WebhookEndpointStore {
     const since = endpoint.failingSince ? Date.parse(endpoint.failingSince) : now.getTime();
     if (!endpoint.enabled || now.getTime() - since < this.disableAfterMs) return endpoint;
     const hours = Math.round((now.getTime() - since) / 3600_000);
+    return this.disable(tenantId, endpointId, `every delivery failed for ${hours} h; last error: ${reason}`);
+  }
+
+  /** Stops deliveries to an endpoint, keeping why; `webhook enable` undoes it. */
+  disable(tenantId: string, endpointId: string, reason: string): Promise<WebhookEndpoint> {
     return this.update(tenantId, endpointId, 'SET enabled = :false, disabledAt = :now, disabledReason = :reason', {
       ':false': false,
-      ':now': now.toISOString(),
-      ':reason': `every delivery failed for ${hours} h; last error: ${reason}`.slice(0, 500),
+      ':now': this.clock.now().toISOString(),
+      ':reason': reason.slice(0, 500),
     });
   }
 
