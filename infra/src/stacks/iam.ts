@@ -3,6 +3,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { TIER_NAMES, type TableId, type TierName } from '@outpost/shared';
 import type { Data } from './data.js';
+import { workerWebhookDeny } from './webhook-iam.js';
 
 /** One IAM policy statement, as JSON. */
 export interface Statement {
@@ -123,6 +124,7 @@ export function workerStatements(data: Data, c: ArnContext, tier: TierName, secr
       Action: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
       Resource: [`arn:${c.partition}:ecs:${c.region}:${c.account}:task/${c.clusterName}/*`],
     },
+    workerWebhookDeny(c),
   ];
 }
 
