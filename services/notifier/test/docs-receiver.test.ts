@@ -65,7 +65,7 @@ describe('the receiver in docs/webhooks.md', () => {
     const deps = h.deliverDeps();
     expect(await deliverWebhook(deps, message!)).toBe('delivered');
     expect(await deliverWebhook(deps, message!)).toBe('delivered'); // at least once: the same event again
-    const lines = (await until(() => out.trim() && out.trim().split('\n'), { what: 'the receiver printing' })).map((l) => JSON.parse(l) as Record<string, string>);
+    const lines = (await until(() => (out.trim() ? out.trim().split('\n') : undefined), { what: 'the receiver printing' })).map((l) => JSON.parse(l) as Record<string, string>);
     expect(lines).toEqual([{ id: message!.webhookId, type: 'run.succeeded', runId, summary: expect.stringContaining(`${runId} succeeded`) }]);
 
     const forged = await fetch(url, {
