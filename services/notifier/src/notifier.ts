@@ -22,6 +22,7 @@ export interface NotifierOptions {
  */
 export class Notifier {
   private consumers: Consumer[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly o: NotifierOptions) {}
 
@@ -45,7 +46,13 @@ export class Notifier {
         waitTimeSeconds: this.o.pollSeconds ?? 20,
         visibilityTimeout: 60,
         handleMessage: async (message: Message) => {
-          await this.handle(message);
+          const p = this.handle(message);
+          this.inFlight.add(p);
+          try {
+            await p;
+          } finally {
+            this.inFlight.delete(p);
+          }
           return message;
         },
       });
@@ -62,12 +69,16 @@ export class Notifier {
     }
   }
 
-  /** Stops receiving and waits for the deliveries in progress (each ends within its timeout). */
+  /**
+   * Stops receiving (aborting the long polls) and waits for the deliveries in progress, each
+   * bounded by its send timeout, so their outcome is recorded before the process exits.
+   */
   async stop(): Promise<void> {
     const stopping = this.consumers.map(
       (c) => new Promise<void>((resolve) => (c.status.isRunning ? (c.once('stopped', () => resolve()), c.stop({ abort: true })) : resolve())),
     );
     await Promise.all(stopping);
+    await Promise.allSettled([...this.inFlight]);
     this.consumers = [];
   }
 }
