@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { OutboxStore, type Promotion } from '@outpost/shared';
 import { newRunInput, openHarness, testTenant, type Harness } from './helpers/stack.js';
 
@@ -55,6 +56,22 @@ describe('the run store marks webhook events in the transition write', () => {
     const before = await pendingOf(runId);
     await outbox.clear(tenant, runId, before!.outboxSk);
     await h.stores.runs.setPromotion({ tenantId: tenant, runId, promotion: { status: 'pending', requestedAt: new Date().toISOString(), branch: 'b', createPullRequest: false } });
+    expect(await pendingOf(runId)).toBeUndefined();
+  });
+
+  it('skips an entry it cannot read instead of blocking the relay', async () => {
+    const tenant = testTenant();
+    const runId = await h.finishedRun(tenant);
+    await h.stack.clients.doc.send(
+      new UpdateCommand({
+        TableName: h.stores.names.tables.runs,
+        Key: { tenantId: tenant, runId },
+        UpdateExpression: 'ADD outboxEvents :e',
+        ExpressionAttributeValues: { ':e': new Set(['run.exploded@2026-01-01T00:00:00.000Z', 'garbage']) },
+      }),
+    );
+    expect((await pendingOf(runId))?.events.map((e) => e.event)).toEqual(['run.succeeded']);
+    while ((await h.relay.pass()).runs > 0);
     expect(await pendingOf(runId)).toBeUndefined();
   });
 });

@@ -32,20 +32,17 @@ export function withOutboxMark(
   };
 }
 
-const OutboxEntry = z.string().transform((s, ctx) => {
-  const at = s.indexOf('@');
-  const event = WebhookEventType.safeParse(s.slice(0, at));
-  if (at < 0 || !event.success) {
-    ctx.addIssue({ code: 'custom', message: `bad outbox entry ${s}` });
-    return z.NEVER;
-  }
-  return { event: event.data, at: s.slice(at + 1) };
-});
+/** `event@time`; anything else (a future event type, a hand edit) is skipped, never blocks the relay. */
+function parseEntry(entry: string): { event: WebhookEventType; at: string } | undefined {
+  const at = entry.indexOf('@');
+  const event = WebhookEventType.safeParse(entry.slice(0, at));
+  return at > 0 && event.success ? { event: event.data, at: entry.slice(at + 1) } : undefined;
+}
 
 /** A run item with its pending events, as the outbox index returns it. */
 export const OutboxItem = z.object({
   outboxSk: z.string(),
-  outboxEvents: z.set(z.string()).transform((set) => [...set].map((e) => OutboxEntry.parse(e))),
+  outboxEvents: z.set(z.string()).transform((set) => [...set].map(parseEntry).filter((e) => e !== undefined)),
 });
 export interface PendingEvents {
   run: RunRecord;
