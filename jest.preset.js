@@ -27,6 +27,7 @@ export function preset(overrides = {}) {
       '^@outpost/mcp-edge$': path.join(root, 'services/mcp-edge/src/index.ts'),
       '^@outpost/worker$': path.join(root, 'services/worker/src/index.ts'),
       '^@outpost/dispatcher$': path.join(root, 'services/dispatcher/src/index.ts'),
+      '^@outpost/notifier$': path.join(root, 'services/notifier/src/index.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     testTimeout: 30_000,

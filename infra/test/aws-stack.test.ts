@@ -160,7 +160,8 @@ describe('AWS stack', () => {
     });
 
     it('a worker reads secrets only under its environment’s tenants path', () => {
-      const ssm = statementsOf(`${PREFIX}-worker-free-task`).filter((s) => s.Action.some((a) => a.startsWith('ssm:')));
+      // Allows only: the webhooks path is an explicit Deny (webhook-iam.ts).
+      const ssm = statementsOf(`${PREFIX}-worker-free-task`).filter((s) => s.Effect === 'Allow' && s.Action.some((a) => a.startsWith('ssm:')));
       for (const r of ssm.flatMap((s) => s.Resource)) expect(r).toMatch(/:parameter\/outpost\/test\/tenants(\/\*)?$/);
     });
 

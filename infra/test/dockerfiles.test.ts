@@ -47,6 +47,7 @@ const IMAGES = [
   ['edge.Dockerfile', 'services/mcp-edge'],
   ['worker.Dockerfile', 'services/worker'],
   ['dispatcher.Dockerfile', 'services/dispatcher'],
+  ['notifier.Dockerfile', 'services/notifier'],
 ] as const;
 
 describe('Dockerfiles', () => {
@@ -73,7 +74,7 @@ describe('Dockerfiles', () => {
     for (const src of sources) expect([src, existsSync(path.join(root, src))]).toEqual([src, true]);
   });
 
-  it.each([['edge.Dockerfile'], ['dispatcher.Dockerfile']])('%s runs as a non-root user', (file) => {
+  it.each([['edge.Dockerfile'], ['dispatcher.Dockerfile'], ['notifier.Dockerfile']])('%s runs as a non-root user', (file) => {
     expect(finalUser(runtimeOf(file))).not.toMatch(/^(root|0)(:.*)?$/);
   });
 

@@ -29,7 +29,7 @@ import { requeueActiveRuns } from './requeue.js';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export interface ServiceSpec {
-  name: 'mcp-edge' | 'dispatcher' | 'worker';
+  name: 'mcp-edge' | 'dispatcher' | 'worker' | 'notifier';
   /** Entry file, relative to the repo root. */
   entry: string;
   env?: Record<string, string>;
@@ -162,6 +162,8 @@ export function servicePlan(root: string): ServiceSpec[] {
   const plan: ServiceSpec[] = [
     { name: 'mcp-edge', entry: 'services/mcp-edge/dist/main.js' },
     { name: 'dispatcher', entry: 'services/dispatcher/dist/main.js' },
+    // Webhook deliveries; the dispatcher's tick relays the events to it (docs/webhooks.md).
+    { name: 'notifier', entry: 'services/notifier/dist/main.js' },
   ];
   if (!existsSync(path.join(root, 'services/dispatcher/dist/main.js'))) {
     for (const tier of TIER_NAMES) {

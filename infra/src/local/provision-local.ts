@@ -5,6 +5,7 @@ import {
   provisionTables,
   queueDefinitions,
   tableDefinitions,
+  webhookQueueDefinition,
   type AwsClients,
   type ProvisionReport,
 } from '@outpost/shared';
@@ -13,7 +14,7 @@ import {
 export async function provisionAll(clients: Pick<AwsClients, 'dynamo' | 'sqs' | 's3'>, prefix: string): Promise<ProvisionReport> {
   const report: ProvisionReport = { created: [], existing: [] };
   await provisionTables(clients.dynamo, Object.values(tableDefinitions(prefix)), report);
-  await provisionQueues(clients.sqs, queueDefinitions(prefix), report);
+  await provisionQueues(clients.sqs, [...queueDefinitions(prefix), webhookQueueDefinition(prefix)], report);
   await provisionBucket(clients.s3, bucketDefinition(prefix), report);
   return report;
 }

@@ -10,6 +10,7 @@ import { Lb } from '@cdktf/provider-aws/lib/lb/index.js';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener/index.js';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group/index.js';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
+import type { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { TIER_NAMES, type TierName } from '@outpost/shared';
 import type { ResolvedStackConfig, TaskSize } from './config.js';
 import type { Data } from './data.js';
@@ -68,6 +69,9 @@ export class Compute extends Construct {
   readonly loadBalancer: Lb;
   readonly services: { edge: EcsService; dispatcher: EcsService; workers: Record<TierName, EcsService> };
   readonly logGroups: Record<string, CloudwatchLogGroup>;
+  /** What the webhooks construct attaches its policies to and builds on. */
+  readonly roles: { edge: IamRole; dispatcher: IamRole };
+  readonly arns: ArnContext;
 
   constructor(scope: Construct, id: string, private readonly props: ComputeProps) {
     super(scope, id);
@@ -114,6 +118,7 @@ export class Compute extends Construct {
       logGroupArns: Object.values(this.logGroups).map((g) => g.arn),
       repositoryArns: Object.values(this.repositories).map((r) => r.arn),
     };
+    this.arns = arns;
     const execution = new TaskRole(this, 'execution-role', {
       name: `${config.prefix}-ecs-execution`,
       account: props.account,
@@ -238,7 +243,13 @@ export class Compute extends Construct {
       taskRoleArn: dispatcherRole.arn,
       executionRoleArn: execution.arn,
       logGroup: dispatcherLogs,
-      env: { ...common, OUTPOST_ECS_CLUSTER: names.cluster, OUTPOST_ECS_SERVICE_PATTERN: WORKER_SERVICE_PATTERN },
+      env: {
+        ...common,
+        OUTPOST_ECS_CLUSTER: names.cluster,
+        OUTPOST_ECS_SERVICE_PATTERN: WORKER_SERVICE_PATTERN,
+        // Webhook payloads link to the run's dashboard page.
+        ...(config.domain ? { OUTPOST_PUBLIC_URL: `https://${config.domain}` } : {}),
+      },
     });
     const dispatcher = new EcsService(this, 'dispatcher-service', {
       name: names.dispatcher,
@@ -289,6 +300,7 @@ export class Compute extends Construct {
       });
     }
     this.services = { edge, dispatcher, workers };
+    this.roles = { edge: edgeRole, dispatcher: dispatcherRole };
   }
 
   private repository(id: ServiceId, name: string): EcrRepository {

@@ -3,6 +3,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { TIER_NAMES, type TableId, type TierName } from '@outpost/shared';
 import type { Data } from './data.js';
+import { workerWebhookDeny } from './webhook-iam.js';
 
 /** One IAM policy statement, as JSON. */
 export interface Statement {
@@ -37,6 +38,8 @@ const TABLE_SIDS: Record<TableId, string> = {
   idempotency: 'Idempotency',
   workers: 'Workers',
   sessions: 'Sessions',
+  webhookEndpoints: 'WebhookEndpoints',
+  webhookDeliveries: 'WebhookDeliveries',
 };
 
 function tableStatement(data: Data, id: TableId, actions: string[], sidPrefix: string): Statement {
@@ -122,6 +125,7 @@ export function workerStatements(data: Data, c: ArnContext, tier: TierName, secr
       Action: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
       Resource: [`arn:${c.partition}:ecs:${c.region}:${c.account}:task/${c.clusterName}/*`],
     },
+    workerWebhookDeny(c),
   ];
 }
 

@@ -8,6 +8,7 @@ import { Compute } from './compute.js';
 import type { ResolvedStackConfig } from './config.js';
 import { Data } from './data.js';
 import { Network } from './network.js';
+import { Webhooks } from './webhooks.js';
 
 /**
  * The whole AWS deployment of one environment, as one Terraform stack (cross-stack references
@@ -17,6 +18,7 @@ export class OutpostStack extends TerraformStack {
   readonly network: Network;
   readonly data: Data;
   readonly compute: Compute;
+  readonly webhooks: Webhooks;
 
   constructor(scope: Construct, id: string, readonly config: ResolvedStackConfig) {
     super(scope, id);
@@ -52,6 +54,15 @@ export class OutpostStack extends TerraformStack {
       account: identity.accountId,
     });
     new Alarms(this, 'alarms', config, this.data);
+    this.webhooks = new Webhooks(this, 'webhooks', {
+      config,
+      data: this.data,
+      network: this.network,
+      arns: this.compute.arns,
+      clusterArn: this.compute.cluster.arn,
+      dispatcherRole: this.compute.roles.dispatcher,
+      edgeRole: this.compute.roles.edge,
+    });
 
     new TerraformOutput(this, 'load_balancer_dns', { value: this.compute.loadBalancer.dnsName });
     new TerraformOutput(this, 'mcp_url', {
@@ -61,6 +72,7 @@ export class OutpostStack extends TerraformStack {
     for (const [id, repo] of Object.entries(this.compute.repositories)) {
       new TerraformOutput(this, `ecr_${id}`, { value: repo.repositoryUrl });
     }
+    new TerraformOutput(this, 'ecr_notifier', { value: this.webhooks.repositoryUrl });
     new TerraformOutput(this, 'cluster', { value: this.compute.cluster.name });
     new TerraformOutput(this, 'secrets_kms_alias', { value: this.data.secretsKeyAlias });
     new TerraformOutput(this, 'artifact_bucket', { value: this.data.bucket.bucket });

@@ -46,6 +46,7 @@ export {
   resourceNames,
   RUN_INDEX,
   tableDefinitions,
+  webhookQueueDefinition,
   type BucketDefinition,
   type IndexDefinition,
   type KeyAttribute,
@@ -116,3 +117,29 @@ export { Provider, PROVIDER_BASE_URL_ENV, PROVIDERS, VENDOR_BASE_URLS } from './
 export { AGENT_CLIS_FILE, agentBinPath, agentCacheDir, AgentCliPin, AgentCliPins, agentCliPins, agentInstallDir, installedAgentBins, REAL_CLI_UNTESTED } from './agent-clis.js';
 export { costOf, DEFAULT_PRICES, ModelPrice, PriceTable, priceFor } from './prices.js';
 export { SessionRecord, SessionStore, sessionHash, type SessionStoreOptions } from './session-store.js';
+export {
+  buildRunPayload,
+  dashboardUrlFor,
+  DEFAULT_WEBHOOK_EVENTS,
+  runSummaryLine,
+  terminalEvent,
+  WEBHOOK_EVENT_TYPES,
+  WebhookEventType,
+  WebhookPayload,
+  WebhookRun,
+  webhookIdFor,
+} from './webhooks/events.js';
+export {
+  maskWebhookUrl,
+  newSigningSecret,
+  newWebhookEndpointId,
+  WEBHOOK_ENDPOINT_ID_PATTERN,
+  WebhookEndpoint,
+  WebhookEndpointKind,
+  webhookSecretPath,
+  webhookUrlProblem,
+} from './webhooks/endpoint.js';
+export { MAX_SQS_DELAY_SECONDS, parseWebhookMessage, sendWebhookMessage, WebhookMessage } from './webhooks/message.js';
+export { OUTBOX_SHARDS, OutboxStore, withOutboxMark, type PendingEvents } from './webhooks/outbox.js';
+export { DISABLE_AFTER_MS, WebhookEndpointNotFoundError, WebhookEndpointStore, type WebhookEndpointStoreOptions } from './webhooks/endpoint-store.js';
+export { DELIVERY_RETENTION_DAYS, DeliveryOutcome, WebhookDelivery, WebhookDeliveryStore, type NewDelivery } from './webhooks/delivery-store.js';

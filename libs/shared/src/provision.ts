@@ -84,7 +84,7 @@ async function waitForTable(client: DynamoDBClient, name: string): Promise<void>
 }
 
 /** Creates each tier's DLQ and job queue (with redrive); CreateQueue is idempotent for equal attributes. */
-export async function provisionQueues(client: SQSClient, defs: readonly QueueDefinition[], report = emptyReport()): Promise<ProvisionReport> {
+export async function provisionQueues(client: SQSClient, defs: readonly Omit<QueueDefinition, 'tier'>[], report = emptyReport()): Promise<ProvisionReport> {
   for (const def of defs) {
     const dlq = await client.send(
       new CreateQueueCommand({ QueueName: def.dlqName, Attributes: { MessageRetentionPeriod: String(def.dlqRetentionSeconds) } }),

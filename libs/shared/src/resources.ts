@@ -25,7 +25,7 @@ export interface TableDefinition {
   /** Epoch-seconds attribute DynamoDB expires items by (not enforced by dynalite). */
   ttlAttribute?: string;
 }
-export type TableId = 'runs' | 'tenants' | 'apiKeys' | 'usage' | 'idempotency' | 'workers' | 'sessions';
+export type TableId = 'runs' | 'tenants' | 'apiKeys' | 'usage' | 'idempotency' | 'workers' | 'sessions' | 'webhookEndpoints' | 'webhookDeliveries';
 
 export interface QueueDefinition {
   tier: TierName;
@@ -52,6 +52,7 @@ export const RUN_INDEX = {
   active: 'active',
   byParent: 'byParent',
   byChain: 'byChain',
+  outbox: 'outbox',
 } as const;
 
 const S = (name: string): KeyAttribute => ({ name, type: 'S' });
@@ -73,6 +74,8 @@ export function tableDefinitions(prefix: string): Record<TableId, TableDefinitio
         // The keys are `tenantId#runId`, so one tenant can never read another's chain.
         { name: RUN_INDEX.byParent, partitionKey: S('parentKey'), sortKey: S('createdAt') },
         { name: RUN_INDEX.byChain, partitionKey: S('chainKey'), sortKey: S('createdAt') },
+        // Sparse: set by the same write as a webhook event, cleared once the relay queued it (webhooks/outbox.ts).
+        { name: RUN_INDEX.outbox, partitionKey: S('outboxPk'), sortKey: S('outboxSk') },
       ],
       ttlAttribute: 'expiresAt',
     },
@@ -115,6 +118,16 @@ export function tableDefinitions(prefix: string): Record<TableId, TableDefinitio
       indexes: [],
       ttlAttribute: 'expiresAt',
     },
+    // Webhooks (issue 14): endpoints per tenant; every delivery attempt per endpoint.
+    webhookEndpoints: { id: 'webhookEndpoints', name: `${prefix}-webhook-endpoints`, partitionKey: S('tenantId'), sortKey: S('endpointId'), indexes: [] },
+    webhookDeliveries: {
+      id: 'webhookDeliveries',
+      name: `${prefix}-webhook-deliveries`,
+      partitionKey: S('endpointKey'),
+      sortKey: S('deliveryKey'),
+      indexes: [],
+      ttlAttribute: 'expiresAt',
+    },
   };
 }
 
@@ -132,6 +145,20 @@ export function queueDefinition(prefix: string, tier: TierName): QueueDefinition
 
 export function queueDefinitions(prefix: string): QueueDefinition[] {
   return TIER_NAMES.map((tier) => queueDefinition(prefix, tier));
+}
+
+/** The webhook deliveries queue (no tier): the relay and the notifier's retries send to it. */
+export function webhookQueueDefinition(prefix: string): Omit<QueueDefinition, 'tier'> {
+  return {
+    name: `${prefix}-webhooks`,
+    dlqName: `${prefix}-webhooks-dlq`,
+    // One attempt takes at most the 10 s send timeout plus a few writes.
+    visibilityTimeoutSeconds: 60,
+    // Delivery failures are retried as new messages; receives count only crashes of the notifier.
+    maxReceiveCount: 5,
+    messageRetentionSeconds: 4 * 24 * 3600,
+    dlqRetentionSeconds: 14 * 24 * 3600,
+  };
 }
 
 export function bucketDefinition(prefix: string): BucketDefinition {

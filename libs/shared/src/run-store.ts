@@ -28,6 +28,8 @@ import {
   TerminalStatus,
 } from './schemas/run.js';
 import { DEFAULT_TIERS, type TierName, type TierTable } from './tiers.js';
+import { terminalEvent } from './webhooks/events.js';
+import { withOutboxMark } from './webhooks/outbox.js';
 
 export interface NewRun {
   tenantId: string;
@@ -205,14 +207,19 @@ export class RunStore {
     const now = this.clock.now();
     const leaseToken = newToken();
     const expires = new Date(now.getTime() + input.leaseMs).toISOString();
+    // Webhook outbox: the start is marked in the same write (subscribers of run.started only get it).
+    const started = withOutboxMark(
+      'SET #status = :running, #tenantStatus = :ts, workerId = :worker, leaseToken = :token, leaseExpiresAt = :expires, ' +
+        'startedAt = :now, attempt = attempt + :one, activePk = :activePk, activeSk = :expires, version = version + :one',
+      {},
+      { runId: input.runId, event: 'run.started', at: now.toISOString() },
+    );
     try {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { tenantId: input.tenantId, runId: input.runId },
-          UpdateExpression:
-            'SET #status = :running, #tenantStatus = :ts, workerId = :worker, leaseToken = :token, leaseExpiresAt = :expires, ' +
-            'startedAt = :now, attempt = attempt + :one, activePk = :activePk, activeSk = :expires, version = version + :one',
+          UpdateExpression: started.update,
           ConditionExpression:
             'attribute_exists(runId) AND tier = :tier AND attempt < maxAttempts AND attribute_not_exists(cancelRequestedAt) AND ' +
             '(#status = :queued OR (#status = :running AND leaseExpiresAt < :nowIso))',
@@ -229,6 +236,7 @@ export class RunStore {
             ':one': 1,
             ':tier': input.tier,
             ':activePk': activePk('running', input.tier),
+            ...started.values,
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -307,7 +315,8 @@ export class RunStore {
       names[`#${name}`] = name;
       values[`:${name}`] = value;
     }
-    const run = await this.fenced(input, `SET ${sets.join(', ')} REMOVE leaseToken, leaseExpiresAt, activePk, activeSk`, values, names);
+    const marked = this.marked(input.runId, input.status, now, `SET ${sets.join(', ')} REMOVE leaseToken, leaseExpiresAt, activePk, activeSk`, values);
+    const run = await this.fenced(input, marked.update, marked.values, names);
     await this.ended(run);
     return run;
   }
@@ -371,7 +380,8 @@ export class RunStore {
         'REMOVE leaseToken, leaseExpiresAt, workerId';
       Object.assign(values, { ':queued': 'queued', ':ts': `${input.tenantId}#queued`, ':activePk': activePk('queued', input.tier) });
     }
-    const run = await this.transition(input, 'expire lease', update, condition, values, names);
+    const marked = exhausted ? this.marked(input.runId, 'failed', now, update, values) : { update, values };
+    const run = await this.transition(input, 'expire lease', marked.update, condition, marked.values, names);
     if (exhausted) await this.ended(run);
     return run;
   }
@@ -380,12 +390,12 @@ export class RunStore {
   async cancelQueued(input: { tenantId: string; runId: string; reason?: string }): Promise<RunRecord> {
     const current = await this.require(input.tenantId, input.runId);
     const now = this.clock.now();
-    const run = await this.transition(
-      input,
-      'cancel',
+    const marked = this.marked(
+      input.runId,
+      'cancelled',
+      now,
       'SET #status = :cancelled, #tenantStatus = :ts, finishedAt = :now, cancelRequestedAt = :now, cancelReason = :reason, #error = :error, ' +
         'expiresAt = :expiresAt REMOVE activePk, activeSk',
-      '#status = :queued',
       {
         ':cancelled': 'cancelled',
         ':queued': 'queued',
@@ -395,8 +405,12 @@ export class RunStore {
         ':error': { code: 'cancelled', message: input.reason ?? 'cancelled by request' },
         ':expiresAt': this.expiresAt(current.tier, now),
       },
-      { '#status': 'status', '#tenantStatus': 'tenantStatus', '#error': 'error' },
     );
+    const run = await this.transition(input, 'cancel', marked.update, '#status = :queued', marked.values, {
+      '#status': 'status',
+      '#tenantStatus': 'tenantStatus',
+      '#error': 'error',
+    });
     await this.ended(run);
     return run;
   }
@@ -420,12 +434,12 @@ export class RunStore {
   async failDeadLettered(input: { tenantId: string; runId: string; receiveCount?: number }): Promise<RunRecord> {
     const current = await this.require(input.tenantId, input.runId);
     const now = this.clock.now();
-    const run = await this.transition(
-      input,
-      'fail dead-lettered',
+    const marked = this.marked(
+      input.runId,
+      'failed',
+      now,
       'SET #status = :failed, #tenantStatus = :ts, finishedAt = :now, expiresAt = :expiresAt, #error = :error ' +
         'REMOVE leaseToken, leaseExpiresAt, activePk, activeSk',
-      '#status = :queued OR (#status = :running AND leaseExpiresAt < :now)',
       {
         ':failed': 'failed',
         ':queued': 'queued',
@@ -438,6 +452,13 @@ export class RunStore {
           message: `no worker could settle this run's job${input.receiveCount ? ` after ${input.receiveCount} deliveries` : ''}`,
         },
       },
+    );
+    const run = await this.transition(
+      input,
+      'fail dead-lettered',
+      marked.update,
+      '#status = :queued OR (#status = :running AND leaseExpiresAt < :now)',
+      marked.values,
       { '#status': 'status', '#tenantStatus': 'tenantStatus', '#error': 'error' },
     );
     await this.ended(run);
@@ -459,7 +480,12 @@ export class RunStore {
       condition += ' AND promotion.#pstatus = :expect';
       values[':expect'] = input.expectStatus;
     }
-    return this.transition(input, 'set promotion', 'SET promotion = :promotion', condition, values, {
+    // A promotion that landed is a webhook event (run.promoted), marked by the same write.
+    const marked =
+      input.promotion.status === 'succeeded'
+        ? withOutboxMark('SET promotion = :promotion', values, { runId: input.runId, event: 'run.promoted', at: this.nowIso() })
+        : { update: 'SET promotion = :promotion', values };
+    return this.transition(input, 'set promotion', marked.update, condition, marked.values, {
       '#status': 'status',
       ...(input.expectStatus && input.expectStatus !== 'absent' ? { '#pstatus': 'status' } : {}),
     });
@@ -535,6 +561,11 @@ export class RunStore {
   }
 
   // --- internals ---
+
+  /** A terminal update with its webhook event marked in the same UpdateItem (no transaction needed). */
+  private marked(runId: string, status: TerminalStatus, now: Date, update: string, values: Values) {
+    return withOutboxMark(update, values, { runId, event: terminalEvent(status), at: now.toISOString() });
+  }
 
   private nowIso(): string {
     return this.clock.now().toISOString();

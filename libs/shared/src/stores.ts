@@ -9,6 +9,7 @@ import { TenantStore } from './tenant-store.js';
 import { UsageStore } from './usage-store.js';
 import { WorkerRegistry } from './worker-registry.js';
 import { QueueDirectory } from './queues.js';
+import { WebhookEndpointStore } from './webhooks/endpoint-store.js';
 
 export interface Stores {
   names: ResourceNames;
@@ -20,6 +21,8 @@ export interface Stores {
   sessions: SessionStore;
   workers: WorkerRegistry;
   queues: QueueDirectory;
+  /** Tenants' webhook endpoints (fleet_status lists them, the relay fans out to them). */
+  webhooks: WebhookEndpointStore;
 }
 
 /**
@@ -50,5 +53,6 @@ export function openStores(
     sessions: new SessionStore({ tableName: names.tables.sessions, doc: clients.doc, ...withClock }),
     workers: new WorkerRegistry({ tableName: names.tables.workers, doc: clients.doc, ...withClock }),
     queues: new QueueDirectory(clients.sqs, config.prefix),
+    webhooks: new WebhookEndpointStore({ tableName: names.tables.webhookEndpoints, doc: clients.doc, ...withClock }),
   };
 }

@@ -42,6 +42,11 @@ export const DispatcherEnv = BaseEnv.extend({
     .min(0)
     .default(1000)
     .describe('local mode: first delay before restarting a crashed worker; doubles per crash in a row, up to 60 s.'),
+  OUTPOST_PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional()
+    .describe('Public URL of the edge; webhook payloads link to `<url>/runs/<runId>` (the dashboard page). Unset: no link.'),
 });
 export type DispatcherEnv = z.infer<typeof DispatcherEnv>;
 
@@ -55,6 +60,7 @@ export interface DispatcherConfig extends BaseConfig {
   localMaxWorkers: number;
   workerEntry: string | undefined;
   restartBackoffMs: number;
+  publicUrl: string | undefined;
 }
 
 /** Parses the dispatcher's environment. */
@@ -71,5 +77,6 @@ export function loadDispatcherConfig(env: Record<string, string | undefined> = p
     localMaxWorkers: parsed.OUTPOST_LOCAL_MAX_WORKERS,
     workerEntry: parsed.OUTPOST_WORKER_ENTRY,
     restartBackoffMs: parsed.OUTPOST_WORKER_RESTART_BACKOFF_MS,
+    publicUrl: parsed.OUTPOST_PUBLIC_URL,
   };
 }

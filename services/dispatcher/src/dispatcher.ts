@@ -16,6 +16,7 @@ import { drainDeadLetters } from './dead-letters.js';
 import { readFleetOverrides, resolveFleetBounds, type FleetOverride } from './fleet-overrides.js';
 import { reapExpiredLeases, resendStaleQueued } from './recovery.js';
 import type { Scaler } from './scaler.js';
+import type { WebhookRelay } from './webhook-relay.js';
 import { ScalingPolicy } from './scaling-policy.js';
 
 export interface DispatcherOptions {
@@ -40,6 +41,8 @@ export interface DispatcherOptions {
   tierNames?: readonly TierName[];
   clock?: Clock;
   logger?: Logger;
+  /** Moves webhook events from the runs' outbox to the webhooks queue, every tick. */
+  webhooks?: Pick<WebhookRelay, 'pass'>;
 }
 
 /** What one tick did for one tier (tests and logs). */
@@ -148,6 +151,7 @@ export class Dispatcher {
       });
       reports.push(report);
     }
+    if (this.opts.webhooks) await this.guard('webhooks', async () => void (await this.opts.webhooks!.pass()));
     const now = this.clock.now().getTime();
     if (now - this.lastCounterPass >= (this.opts.countersIntervalMs ?? 30_000)) {
       await this.guard('counters', async () => {

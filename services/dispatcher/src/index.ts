@@ -20,3 +20,5 @@ export { reapExpiredLeases, resendStaleQueued, type LeaseReport, type RecoveryDe
 export { DEFAULT_WORKER_ENTRY, localFleetFile, openFleetParams, openScaler } from './runtime.js';
 export type { PoolObservation, Scaler } from './scaler.js';
 export { ScalingPolicy, wantedWorkers, type ScaleDecision, type ScaleInput } from './scaling-policy.js';
+export { WebhookRelay, type RelayReport, type WebhookRelayOptions } from './webhook-relay.js';
+export { openWebhookRelay } from './webhook-wiring.js';

@@ -1,4 +1,5 @@
 import { createAwsClients, createLogger, openStores, ConfigError, stopWhenParentExits } from '@outpost/shared';
+import { openWebhookRelay } from './webhook-wiring.js';
 import { loadDispatcherConfig } from './config.js';
 import { Dispatcher } from './dispatcher.js';
 import { openFleetParams, openScaler } from './runtime.js';
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     scaleInCooldownMs: config.scaleInCooldownMs,
     staleQueuedMs: config.staleQueuedMs,
     ...(config.mode === 'local' ? { localCap: config.localMaxWorkers } : {}),
+    webhooks: openWebhookRelay(config, clients, stores, logger),
     logger,
   });
   logger.info({ mode: config.mode, scaler: scaler.source, intervalMs: config.intervalMs }, 'dispatcher started');

@@ -6,7 +6,21 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort, launchLocalStack, LocalStackEnv, type LocalStackHandle } from '@outpost/infra/local';
-import { createAwsClients, openStores, parseEnv, silentLogger, toBaseConfig, type AwsClients, type Stores } from '@outpost/shared';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createAwsClients,
+  FileParameterStore,
+  newRunId,
+  newSigningSecret,
+  openStores,
+  parseEnv,
+  silentLogger,
+  toBaseConfig,
+  webhookSecretPath,
+  type AwsClients,
+  type Stores,
+} from '@outpost/shared';
 import { WORKER_BUILT } from './helpers/e2e.js';
 import { until } from './helpers/stack.js';
 
@@ -58,6 +72,31 @@ describe('npm start with the dispatcher (launcher → dist/main.js → local wor
     }, { what: 'one enterprise worker', timeoutMs: 60_000 });
     expect(hb).toMatchObject({ tier: 'enterprise', state: 'idle' });
     expect(await stores.workers.getFleetState('enterprise')).toMatchObject({ desired: 1, min: 1, max: 4, source: 'local' });
+  }, 90_000);
+
+  it("relays a run's end through the dispatcher's tick to the notifier process, which delivers it signed", async () => {
+    expect(stack.children.has('notifier')).toBe(true);
+    const bodies: { headers: Record<string, unknown>; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => (bodies.push({ headers: req.headers, body }), res.writeHead(204).end()));
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const tenantId = stack.local.tenantId;
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const endpoint = await stores.webhooks.create({ tenantId, url, kind: 'standard', events: ['run.succeeded'] });
+      await new FileParameterStore(path.join(home, 'secrets.json')).put(webhookSecretPath(stack.childEnv.OUTPOST_ENV!, tenantId, endpoint.endpointId), newSigningSecret());
+      const run = await stores.runs.create({ tenantId, runId: newRunId(), tier: 'free', agent: 'shell', repo: 'o/r', task: 'x', taskBytes: 1, timeoutSeconds: 60, maxAttempts: 3 });
+      const { leaseToken } = await stores.runs.acquireLease({ tenantId, runId: run.runId, tier: 'free', workerId: 'wkr_e2e', leaseMs: 60_000 });
+      await stores.runs.finish({ tenantId, runId: run.runId, leaseToken, status: 'succeeded', exitCode: 0 });
+      await until(() => bodies.length > 0, { what: 'the webhook delivery', timeoutMs: 60_000 });
+      expect(bodies[0]!.body).toContain(run.runId);
+      expect(bodies[0]!.headers['webhook-signature']).toMatch(/^v1,/);
+    } finally {
+      await new Promise((r) => receiver.close(r));
+    }
   }, 90_000);
 
   it('`fleet set` changes the pool at the next tick and `fleet status` shows it', async () => {

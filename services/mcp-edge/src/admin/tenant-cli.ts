@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
-import { ConfigError, createAwsClients, loadAdminConfig, openParameterStore, openStores } from '@outpost/shared';
+import { ConfigError, createAwsClients, loadAdminConfig, openParameterStore, openStores, WebhookDeliveryStore, webhookQueueDefinition } from '@outpost/shared';
 import { runTenantCommand, USAGE, UsageError } from './tenant-commands.js';
 import { TenantDirectory } from './tenant-directory.js';
 
@@ -35,7 +35,17 @@ async function main(): Promise<number> {
       ...(config.mode === 'local' ? { defaultTenantId: localId } : { requireKmsKey: true }),
     };
     const local = config.mode === 'local' ? { local: localId ? { tenantId: localId } : {} } : {};
-    const result = await runTenantCommand(argv, { stores, directory, secrets, ...local });
+    const webhooks = {
+      mode: config.mode,
+      env: config.env,
+      endpoints: stores.webhooks,
+      deliveries: new WebhookDeliveryStore({ tableName: stores.names.tables.webhookDeliveries, doc: clients.doc }),
+      params: secrets.params,
+      sqs: clients.sqs,
+      queueUrl: () => stores.queues.url(webhookQueueDefinition(config.prefix).name),
+      ...(localId ? { defaultTenantId: localId } : {}),
+    };
+    const result = await runTenantCommand(argv, { stores, directory, secrets, webhooks, ...local });
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } catch (err) {

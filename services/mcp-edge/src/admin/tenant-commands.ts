@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { parameterPaths, SECRET_NAMES, SecretName, TenantNotFoundError, TierName, type ParameterStore, type Stores } from '@outpost/shared';
 import type { TenantDirectory } from './tenant-directory.js';
+import { runWebhookCommand, WEBHOOK_USAGE, WebhookUsageError, type WebhookCommandDeps } from './webhook-commands.js';
 
 export const USAGE = `usage: npm run tenant -- <command> [options]
 
@@ -16,6 +17,7 @@ export const USAGE = `usage: npm run tenant -- <command> [options]
               local mode: the tenant defaults to the local one, e.g. printf %s "$KEY" | npm run tenant -- set-secret --name anthropic_api_key;
               aws mode: --kms-key is required, the stack's secrets_kms_alias output)
   (sessions and set-secret: local mode defaults --tenant to the local one)
+${WEBHOOK_USAGE}
 
 Prints JSON. Talks to DynamoDB directly: in local mode it finds the running stack via .outpost/endpoints.json.`;
 
@@ -44,11 +46,22 @@ export interface TenantCommandDeps {
     /** aws mode: a SecureString must use the stack's key, which the workers may decrypt. */
     requireKmsKey?: boolean;
   };
+  /** `webhook …` commands (docs/webhooks.md). */
+  webhooks?: WebhookCommandDeps;
 }
 
 /** Runs one admin command and returns what to print as JSON. */
 export async function runTenantCommand(argv: readonly string[], deps: TenantCommandDeps): Promise<unknown> {
   const [command, ...afterCommand] = argv;
+  if (command === 'webhook') {
+    if (!deps.webhooks) throw new UsageError('webhook commands are not available here');
+    try {
+      return await runWebhookCommand(afterCommand, deps.webhooks);
+    } catch (err) {
+      if (err instanceof WebhookUsageError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
   // `sessions` takes a sub-command (list, revoke) before its options.
   const sub = command === 'sessions' ? afterCommand[0] : undefined;
   const rest = command === 'sessions' ? afterCommand.slice(1) : afterCommand;

@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { AgentName, monthResetsAt, REAL_CLI_UNTESTED, TIER_NAMES, TierName, type FleetState, type WorkerHeartbeat } from '@outpost/shared';
+import { AgentName, maskWebhookUrl, monthResetsAt, REAL_CLI_UNTESTED, TIER_NAMES, TierName, WebhookEndpoint, type FleetState, type WorkerHeartbeat } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
 import { guarded, ok } from './results.js';
 
@@ -49,6 +49,13 @@ export const FleetStatusOutputShape = {
       })
       .describe('Model spend this month against your limit (counted by the workers\' model gateways).'),
   }),
+  webhooks: z
+    .array(
+      WebhookEndpoint.pick({ endpointId: true, kind: true, events: true, enabled: true, disabledReason: true, failingSince: true, lastSuccessAt: true }).extend({
+        url: z.string().describe('Origin and first path segment only: chat webhook URLs are secrets.'),
+      }),
+    )
+    .describe('Your webhook endpoints (read-only; `npm run tenant -- webhook …` manages them). Never a secret.'),
 };
 
 // Built once (see dispatch.ts).
@@ -71,7 +78,7 @@ export function registerFleetStatus(server: McpServer, deps: ToolDeps): void {
     },
     () =>
       guarded(deps.logger, 'fleet_status', async () => {
-        const { tiers, agentsAvailable, agents: agentList, usage } = await fleetStatus(deps);
+        const { tiers, agentsAvailable, agents: agentList, usage, webhooks } = await fleetStatus(deps);
         const text = [
           ...tiers.map(
             (t) =>
@@ -83,8 +90,9 @@ export function registerFleetStatus(server: McpServer, deps: ToolDeps): void {
           `your usage (${usage.tier}): ${usage.activeRuns.used}/${usage.activeRuns.limit} active, ` +
             `${usage.runsToday.used}/${usage.runsToday.limit ?? '∞'} today (resets ${usage.runsToday.resetsAt}); ` +
             `$${usage.spendThisMonth.usd.toFixed(2)}${usage.spendThisMonth.limitUsd === null ? ' spent this month (no limit)' : ` of $${usage.spendThisMonth.limitUsd.toFixed(2)} spent this month (resets ${usage.spendThisMonth.resetsAt})`}`,
+          `webhooks: ${webhooks.map((w) => `${w.endpointId} ${w.kind} ${w.url} ${w.enabled ? 'enabled' : `disabled (${w.disabledReason ?? 'by request'})`}`).join('; ') || 'none'}`,
         ].join('\n');
-        return ok({ tiers, agentsAvailable, agents: agentList, usage }, text);
+        return ok({ tiers, agentsAvailable, agents: agentList, usage, webhooks }, text);
       }),
   );
 }
@@ -108,9 +116,19 @@ export async function fleetStatus(deps: ToolDeps): Promise<FleetStatus & { fleet
     return { agent, versions: [...(versions.get(agent) ?? [])].sort(), ...(note ? { note: `untested against the real CLI: ${note}` } : {}) };
   });
   const usage = await ownUsage(deps);
+  const webhooks = (await deps.stores.webhooks.list(deps.tenant.tenantId)).map((w) => ({
+    endpointId: w.endpointId,
+    url: maskWebhookUrl(w.url),
+    kind: w.kind,
+    events: w.events,
+    enabled: w.enabled,
+    ...(w.disabledReason ? { disabledReason: w.disabledReason } : {}),
+    ...(w.failingSince ? { failingSince: w.failingSince } : {}),
+    ...(w.lastSuccessAt ? { lastSuccessAt: w.lastSuccessAt } : {}),
+  }));
   const fleet: Partial<Record<TierName, FleetState>> = {};
   for (const t of perTier) if (t.fleet) fleet[t.status.tier] = t.fleet;
-  return { tiers: perTier.map((t) => t.status), agentsAvailable: agents, agents: agentList, usage, fleet };
+  return { tiers: perTier.map((t) => t.status), agentsAvailable: agents, agents: agentList, usage, webhooks, fleet };
 }
 
 async function tierStatus(
