@@ -2,6 +2,7 @@
 // Code passed to page.evaluate runs in Chromium: the DOM types describe it.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -66,9 +67,13 @@ export async function newSession(browser: Browser, baseURL: string): Promise<{ c
   return { context, page, violations };
 }
 
-const SHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../docs/screenshots');
+// The README's pictures are rewritten only when asked (OUTPOST_UPDATE_SCREENSHOTS=1): a plain
+// `npm test` must leave a clean checkout clean. Otherwise they go to a scratch directory.
+const SHOTS = process.env.OUTPOST_UPDATE_SCREENSHOTS === '1'
+  ? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../docs/screenshots')
+  : path.join(os.tmpdir(), 'outpost-dashboard-screenshots');
 
-/** Saves a screenshot for the README (docs/screenshots/<name>.png). */
+/** Saves a screenshot (docs/screenshots/<name>.png with OUTPOST_UPDATE_SCREENSHOTS=1, for the README). */
 export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
   await mkdir(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
