@@ -52,7 +52,7 @@ export class InFlightCalls {
       const key = keyOf(principal, requestId);
       const call = this.calls.get(key);
       if (!call) continue;
-      this.calls.delete(key);
+      // Left registered: the entry goes when the call's response has ended (its untrack).
       call.stop();
       stopped++;
     }

@@ -8,10 +8,13 @@ import { readRunResource } from '../resources/run-resources.js';
 import { runUri } from '../resources/run-uris.js';
 
 /** Prompt arguments are strings on the wire: agents come as a comma-separated list. */
-const AgentList = z
+const AgentListArg = z
   .string()
   .regex(new RegExp(`^\\s*(${AgentName.options.join('|')})(\\s*,\\s*(${AgentName.options.join('|')}))*\\s*$`), `agents is a comma-separated list of ${AgentName.options.join(', ')}`)
   .describe(`Agents to try, comma-separated (at most 5), e.g. "claude,codex,gemini". One of: ${AgentName.options.join(', ')}.`);
+
+// completable() marks the schema it is given (once only), so module-level schemas are wrapped once.
+const AgentList = completable(AgentListArg, completeAgents);
 
 /** Completes the last entry of a comma-separated agent list. */
 function completeAgents(value: string): string[] {
@@ -28,6 +31,7 @@ function completeAgents(value: string): string[] {
 export function registerPrompts(server: McpServer, deps: ToolDeps): void {
   const recentRunIds = async (value: string) =>
     (await deps.stores.runs.list(deps.tenant.tenantId, { limit: 50 })).runs.map((r) => r.runId).filter((id) => id.startsWith(value));
+  // Fresh per server: its completions are the tenant's own runs.
   const RunId = completable(z.string().describe('Run id (run_…), as dispatch or list_runs returned it.'), recentRunIds);
 
   server.registerPrompt(
@@ -35,7 +39,7 @@ export function registerPrompts(server: McpServer, deps: ToolDeps): void {
     {
       title: 'Fan a task out to several agents and compare',
       description: 'Dispatch one task to several coding agents in parallel, wait for all, then compare their patches and recommend one.',
-      argsSchema: { task: z.string().describe('What the agents should do.'), repo: z.string().describe('Repository: https git URL or owner/name.'), agents: completable(AgentList, completeAgents) },
+      argsSchema: { task: z.string().describe('What the agents should do.'), repo: z.string().describe('Repository: https git URL or owner/name.'), agents: AgentList },
     },
     ({ task, repo, agents }) => {
       const list = agents.split(',').map((a) => a.trim());
