@@ -117,7 +117,7 @@ describe('a real MCP client over stdio: the `claude mcp add` line npm start prin
     expect(banner).toMatch(/claude mcp add --transport http outpost /);
     const line = stdioLine(banner);
     expect(line).not.toMatch(/\bnpx\b|npm exec|outpost-mcp/);
-    expect(line).toContain(path.join(REPO_ROOT, 'services/mcp-edge/dist/'));
+    expect(line).toContain(path.join(REPO_ROOT, 'packages/outpost-mcp/dist/'));
 
     const project = path.join(dir, 'elsewhere', 'project');
     await mkdir(project, { recursive: true });

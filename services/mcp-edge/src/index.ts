@@ -8,6 +8,7 @@ export { createMcpServer } from './mcp-server.js';
 export { RESOURCE_NOT_FOUND } from './resources/run-resources.js';
 export { runLinks, runUri } from './resources/run-uris.js';
 export { EDGE_VERSION, serverInfo } from './server-info.js';
+export { startStdioServer, StdioStartError, type StdioServer } from './stdio-server.js';
 export { TOOLS, type ToolRegistrar } from './tools/index.js';
 export { guarded, ok, refuse, ToolRefusal } from './tools/results.js';
 export { notFoundMessage } from './tools/run-view.js';

@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { McpError, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import { artifactKeys, newRunId, newWorkerId } from '@outpost/shared';
 import { EDGE_VERSION, RESOURCE_NOT_FOUND } from '../src/index.js';
 import { call, callOk, REPO, startHarness, type Harness } from './helpers/harness.js';
+
+/** The text of a read's first (text) content. */
+function textOf(result: ReadResourceResult): string {
+  const first = result.contents[0];
+  if (!first || !('text' in first)) throw new Error('no text content');
+  return first.text;
+}
 
 /** The error a read fails with (fails the test if it succeeds). */
 async function readError(client: Client, uri: string): Promise<McpError> {
@@ -63,13 +70,13 @@ describe('runs as resources, prompts and serverInfo (through the SDK client)', (
 
   it('reads the run, its log, patch and summary', async () => {
     const run = await ca.readResource({ uri: `outpost://runs/${runId}` });
-    expect(JSON.parse(String(run.contents[0]?.text))).toMatchObject({ runId, status: 'succeeded', agent: 'shell' });
+    expect(JSON.parse(textOf(run))).toMatchObject({ runId, status: 'succeeded', agent: 'shell' });
     const log = await ca.readResource({ uri: `outpost://runs/${runId}/log` });
     expect(log.contents[0]).toMatchObject({ mimeType: 'text/plain', text: 'cloning\nediting README.md\ndone\n' });
     const patch = await ca.readResource({ uri: `outpost://runs/${runId}/patch` });
     expect(patch.contents[0]).toMatchObject({ mimeType: 'text/x-diff', text: 'diff --git a/README.md b/README.md\n+hello\n', _meta: { truncated: false } });
     const summary = await ca.readResource({ uri: `outpost://runs/${runId}/summary` });
-    expect(JSON.parse(String(summary.contents[0]?.text))).toMatchObject({ runId, status: 'succeeded', summary: { filesChanged: 1 } });
+    expect(JSON.parse(textOf(summary))).toMatchObject({ runId, status: 'succeeded', summary: { filesChanged: 1 } });
   });
 
   it("answers another tenant's run exactly as a missing one: not found", async () => {
