@@ -31,7 +31,7 @@ const ServerJson = z.strictObject({
   version: z
     .string()
     .max(255)
-    .refine((v) => !/[\^~<>=*x]|^latest$|\s/.test(v), 'a version is one exact release, never a range'),
+    .refine((v) => !/[\^~<>=*]|^latest$|\s|\.x(\.|$)/.test(v), 'a version is one exact release, never a range'),
   websiteUrl: z.url().optional(),
   remotes: z.array(StreamableHttpRemote).min(1),
 });
@@ -65,6 +65,7 @@ describe('server.json (for the MCP Registry)', () => {
     expect(ServerJson.safeParse({ ...good, name: 'outpost' }).success).toBe(false);
     expect(ServerJson.safeParse({ ...good, description: 'x'.repeat(101) }).success).toBe(false);
     expect(ServerJson.safeParse({ ...good, version: '^0.1.0' }).success).toBe(false);
+    expect(ServerJson.safeParse({ ...good, version: '0.x' }).success).toBe(false);
     expect(ServerJson.safeParse({ ...good, remote: [] }).success).toBe(false);
   });
 });
