@@ -7,12 +7,21 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { McpError, ResourceUpdatedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startTestStack, type TestStack } from '@outpost/infra/local';
-import { newRunId, openStores, writeLocalCredentials, type Stores } from '@outpost/shared';
+import { newRunId, newWorkerId, openStores, writeLocalCredentials, type Stores } from '@outpost/shared';
 
 const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const run = promisify(execFile);
+const exec = promisify(execFile);
+
+/** Polls until `cond` holds (fails after 20 s). */
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 20 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 // The bin as a person installs it from the checkout: `npm install -g ./packages/outpost-mcp`
 // (here into a temporary prefix; a folder install links it, nothing is fetched from a registry).
@@ -29,7 +38,7 @@ describe('the outpost-mcp bin, installed', () => {
     stores = openStores(stack.config, stack.clients);
     await writeFile(path.join(home, 'endpoints.json'), JSON.stringify({ ...stack.config.endpoints, prefix: stack.config.prefix, env: 'test' }));
     await writeLocalCredentials(home, stack.config.credentials!);
-    await run('npm', ['install', '--global', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', PACKAGE_DIR], { cwd: home });
+    await exec('npm', ['install', '--global', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', PACKAGE_DIR], { cwd: home });
   }, 120_000);
   afterAll(async () => {
     await stack?.stop();
@@ -51,11 +60,11 @@ describe('the outpost-mcp bin, installed', () => {
   };
   const tenant = async () => {
     const t = await stores.tenants.createTenant({ name: 'bin', tier: 'pro' });
-    return (await stores.tenants.createApiKey(t.tenantId, 'test')).apiKey;
+    return { tenantId: t.tenantId, apiKey: (await stores.tenants.createApiKey(t.tenantId, 'test')).apiKey };
   };
 
   it('serves the tools, the run resources and the prompts, and names itself', async () => {
-    const [a, b] = [await connect(await tenant()), await connect(await tenant())];
+    const [a, b] = [await connect((await tenant()).apiKey), await connect((await tenant()).apiKey)];
     try {
       expect(a.getServerVersion()).toMatchObject({ name: 'outpost', title: 'Outpost', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
       expect(a.getServerVersion()?.icons?.[0]?.src).toMatch(/^data:image\/svg\+xml;base64,/);
@@ -75,8 +84,27 @@ describe('the outpost-mcp bin, installed', () => {
     }
   });
 
+  it('sends resources/updated for a subscribed run when it changes (stdio keeps one server per session)', async () => {
+    const owner = await tenant();
+    const [a, b] = [await connect(owner.apiKey), await connect((await tenant()).apiKey)];
+    try {
+      expect(a.getServerCapabilities()?.resources).toMatchObject({ subscribe: true });
+      const out = (await a.callTool({ name: 'dispatch', arguments: { agent: 'shell', task: 'x', repo: 'https://github.com/example/project.git' } })) as CallToolResult;
+      const run = (out.structuredContent as { runs: { runId: string }[] }).runs[0]!;
+      const updated: string[] = [];
+      a.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri));
+      await a.subscribeResource({ uri: `outpost://runs/${run.runId}/log` });
+      await expect(b.subscribeResource({ uri: `outpost://runs/${run.runId}` })).rejects.toThrow(`run ${run.runId} not found`);
+      // Plays a worker taking the run: its record changes (status running).
+      await stores.runs.acquireLease({ tenantId: owner.tenantId, runId: run.runId, tier: 'pro', workerId: newWorkerId(), leaseMs: 60_000 });
+      await until(() => updated.includes(`outpost://runs/${run.runId}/log`));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('exits 2 with a message when OUTPOST_API_KEY is not a valid key', async () => {
-    const failed = await run(path.join(prefix, 'bin', 'outpost-mcp'), [], {
+    const failed = await exec(path.join(prefix, 'bin', 'outpost-mcp'), [], {
       env: { PATH: process.env.PATH ?? '', OUTPOST_HOME: home, OUTPOST_API_KEY: 'op_live_nonexistentnonexistentnonexist' },
     }).catch((e: unknown) => e as { code: number; stderr: string });
     expect(failed).toMatchObject({ code: 2, stderr: expect.stringContaining('OUTPOST_API_KEY is not a valid') });

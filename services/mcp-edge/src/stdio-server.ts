@@ -13,6 +13,7 @@ import { Authenticator } from './auth.js';
 import { callLogger, tagCalls } from './call-context.js';
 import { loadMcpEdgeConfig } from './config.js';
 import { createMcpServer } from './mcp-server.js';
+import { enableRunSubscriptions } from './resources/run-subscriptions.js';
 import { StoredSecretNames } from './stored-secret-names.js';
 
 /** Why the stdio server cannot start, in words for the person who configured it (exit code 2). */
@@ -29,7 +30,7 @@ export interface StdioServer {
  * The edge's tools, resources and prompts over stdio (stdin/stdout) for a local MCP client, acting
  * as OUTPOST_API_KEY's tenant: the engine of the `outpost-mcp` bin (packages/outpost-mcp).
  * stdout carries the protocol, so logs go to stderr. One server serves the whole session, so the
- * SDK itself routes notifications/cancelled to the call it names.
+ * SDK itself routes notifications/cancelled to the call it names, and run resources can be subscribed to.
  */
 export async function startStdioServer(env: NodeJS.ProcessEnv): Promise<StdioServer> {
   let config;
@@ -50,7 +51,7 @@ export async function startStdioServer(env: NodeJS.ProcessEnv): Promise<StdioSer
     throw new StdioStartError('OUTPOST_API_KEY is not a valid, unrevoked Outpost API key');
   }
   const shutdown = new AbortController();
-  const server = createMcpServer({
+  const deps = {
     config,
     clients,
     stores,
@@ -60,7 +61,10 @@ export async function startStdioServer(env: NodeJS.ProcessEnv): Promise<StdioSer
     clock: systemClock,
     shutdown: shutdown.signal,
     tenant,
-  });
+  };
+  const server = createMcpServer(deps);
+  // One server for the session: it can deliver resource updates (the HTTP edge cannot).
+  const subscriptions = enableRunSubscriptions(server, deps);
   const transport = new StdioServerTransport();
   await server.connect(transport);
   tagCalls(transport);
@@ -69,6 +73,7 @@ export async function startStdioServer(env: NodeJS.ProcessEnv): Promise<StdioSer
     stop() {
       stopping ??= (async () => {
         shutdown.abort();
+        subscriptions.stop();
         await server.close();
         clients.destroy();
       })();
