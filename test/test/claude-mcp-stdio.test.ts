@@ -116,7 +116,8 @@ describe('a real MCP client over stdio: the `claude mcp add` line npm start prin
     const banner = l.stdout();
     expect(banner).toMatch(/claude mcp add --transport http outpost /);
     const line = stdioLine(banner);
-    expect(line).not.toMatch(/\bnpx\b|npm exec|outpost-mcp/);
+    // A path to the built bin, never a name looked up on PATH or a registry.
+    expect(line).not.toMatch(/\bnpx\b|npm exec|-- outpost-mcp\b/);
     expect(line).toContain(path.join(REPO_ROOT, 'packages/outpost-mcp/dist/'));
 
     const project = path.join(dir, 'elsewhere', 'project');

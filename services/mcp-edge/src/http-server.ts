@@ -124,7 +124,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     }
     const sessionId = req.headers['mcp-session-id'];
     const principal: CallPrincipal = { tenantId: tenant.tenantId, authorization: req.headers.authorization, sessionId: typeof sessionId === 'string' ? sessionId : undefined };
-    calls.cancel(principal, body);
+    const cancelled = calls.cancel(principal, body);
+    if (cancelled > 0) logger.info({ tenantId: tenant.tenantId, cancelled }, 'call cancelled by the client');
     const server = createMcpServer({ ...deps, tenant, logger: logger.child({ tenantId: tenant.tenantId }) }, tools, originOf(req));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     let closed = false;
