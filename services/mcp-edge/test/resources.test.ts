@@ -94,6 +94,13 @@ describe('runs as resources, prompts and serverInfo (through the SDK client)', (
     expect((prompt as McpError).message).toContain(`run ${runId} not found`);
   });
 
+  it('offers no subscriptions over stateless HTTP (no stream could carry the updates)', async () => {
+    expect(ca.getServerCapabilities()?.resources?.subscribe).toBeUndefined();
+    const err = await ca.subscribeResource({ uri: `outpost://runs/${runId}` }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(McpError);
+    expect((err as McpError).code).toBe(-32601); // method not found
+  });
+
   it('links tool results to the run resources', async () => {
     const got = await call(ca, 'get_run', { runId });
     expect(got.content).toContainEqual(expect.objectContaining({ type: 'resource_link', uri: `outpost://runs/${runId}/patch`, mimeType: 'text/x-diff' }));
