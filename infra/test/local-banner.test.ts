@@ -13,7 +13,7 @@ const local = (keyCreated: boolean) => ({ mcpUrl: 'http://127.0.0.1:7400/mcp', a
 describe('connectCommands()', () => {
   it("the stdio line runs the checkout's built entry with node, names OUTPOST_HOME, and never npx", () => {
     const { stdio } = connectCommands({ local: local(true), home: '/srv/outpost/.outpost', root: '/srv/outpost' });
-    expect(stdio).toBe(`claude mcp add outpost -e "OUTPOST_API_KEY=${KEY}" -e OUTPOST_HOME=/srv/outpost/.outpost -- node /srv/outpost/services/mcp-edge/dist/stdio.js`);
+    expect(stdio).toBe(`claude mcp add outpost -e "OUTPOST_API_KEY=${KEY}" -e OUTPOST_HOME=/srv/outpost/.outpost -- node /srv/outpost/packages/outpost-mcp/dist/main.js`);
   });
 
   it('a key from an earlier start is not in the lines; a shell reads it from local.json (even under an odd path)', async () => {

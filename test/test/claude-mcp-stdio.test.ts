@@ -116,8 +116,9 @@ describe('a real MCP client over stdio: the `claude mcp add` line npm start prin
     const banner = l.stdout();
     expect(banner).toMatch(/claude mcp add --transport http outpost /);
     const line = stdioLine(banner);
-    expect(line).not.toMatch(/\bnpx\b|npm exec|outpost-mcp/);
-    expect(line).toContain(path.join(REPO_ROOT, 'services/mcp-edge/dist/'));
+    // A path to the built bin, never a name looked up on PATH or a registry.
+    expect(line).not.toMatch(/\bnpx\b|npm exec|-- outpost-mcp\b/);
+    expect(line).toContain(path.join(REPO_ROOT, 'packages/outpost-mcp/dist/'));
 
     const project = path.join(dir, 'elsewhere', 'project');
     await mkdir(project, { recursive: true });

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { localJsonPath, type LocalTenant } from './bootstrap.js';
 
-/** The stdio MCP server's entry in a built checkout: run with `node`, from any directory. */
+/** The stdio MCP server's entry (the `outpost-mcp` bin) in a built checkout: run with `node`, from any directory. */
 export function stdioEntry(root: string): string {
-  return path.join(root, 'services/mcp-edge/dist/stdio.js');
+  return path.join(root, 'packages/outpost-mcp/dist/main.js');
 }
 
 /** One word for a POSIX shell: left bare when it is plain, else single-quoted. */

@@ -20,7 +20,9 @@ import { Authenticator } from './auth.js';
 import { callLogger, tagCalls } from './call-context.js';
 import type { EdgeDeps } from './deps.js';
 import { Dashboard, type DashboardOptions } from './dashboard/router.js';
+import { InFlightCalls, type CallPrincipal } from './in-flight-calls.js';
 import { createMcpServer } from './mcp-server.js';
+import { ICON_PATH, ICON_SVG } from './server-info.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 import { StoredSecretNames } from './stored-secret-names.js';
 import { TOOLS, type ToolRegistrar } from './tools/index.js';
@@ -59,6 +61,8 @@ export interface Edge {
   url: string;
   deps: EdgeDeps;
   authenticator: Authenticator;
+  /** The MCP requests being answered (a `notifications/cancelled` POST stops the one it names). */
+  calls: InFlightCalls;
   /** Stops accepting, lets in-flight calls finish (up to graceMs), then closes every connection. */
   close(graceMs?: number): Promise<void>;
 }
@@ -94,6 +98,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     ...(config.sessionTtlSeconds ? { sessionTtlSeconds: config.sessionTtlSeconds } : {}),
     ...options.dashboard,
   });
+  const calls = new InFlightCalls();
   let inflight = 0;
   let drained: (() => void) | undefined;
 
@@ -117,10 +122,25 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       }
       return sendJson(res, 400, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null });
     }
-    const server = createMcpServer({ ...deps, tenant, logger: logger.child({ tenantId: tenant.tenantId }) }, tools);
+    const sessionId = req.headers['mcp-session-id'];
+    const principal: CallPrincipal = { tenantId: tenant.tenantId, authorization: req.headers.authorization, sessionId: typeof sessionId === 'string' ? sessionId : undefined };
+    const cancelled = calls.cancel(principal, body);
+    if (cancelled > 0) logger.info({ tenantId: tenant.tenantId, cancelled }, 'call cancelled by the client');
+    const server = createMcpServer({ ...deps, tenant, logger: logger.child({ tenantId: tenant.tenantId }) }, tools, originOf(req));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    let closed = false;
     // Closing the server closes its transport too (each close builds an error object: do it once).
-    res.on('close', () => void server.close());
+    // A cancelled call's response never comes (the SDK drops it), so closing is what ends the POST.
+    const stop = () => {
+      if (closed) return;
+      closed = true;
+      void server.close();
+    };
+    const untrack = calls.track(principal, body, { stop });
+    res.on('close', () => {
+      untrack();
+      stop();
+    });
     await server.connect(transport);
     tagCalls(transport);
     await transport.handleRequest(req, res, body);
@@ -165,6 +185,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
           return sendJson(res, 200, { status: 'ok' });
         case '/readyz':
           return handleReady(res);
+        case ICON_PATH:
+          // An SVG can carry script: served inert, never as a page.
+          res.writeHead(200, { 'Content-Type': 'image/svg+xml', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'", 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'public, max-age=86400' });
+          return void res.end(ICON_SVG);
         default:
           if (path !== undefined && dashboard.owns(path)) return dashboard.handle(req, res);
           return sendJson(res, 404, { error: 'not found' });
@@ -205,7 +229,16 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     })();
     return closing;
   };
-  return { server, port, url: `http://${host}:${port}`, deps, authenticator, close };
+  return { server, port, url: `http://${host}:${port}`, deps, authenticator, calls, close };
+}
+
+/** The edge's origin as this client reached it (behind a load balancer, its X-Forwarded-Proto). */
+function originOf(req: IncomingMessage): string | undefined {
+  const host = req.headers.host;
+  if (!host || !/^[A-Za-z0-9.:[\]-]+$/.test(host)) return undefined;
+  const forwarded = req.headers['x-forwarded-proto'];
+  const proto = forwarded === 'https' || forwarded === 'http' ? forwarded : 'http';
+  return `${proto}://${host}`;
 }
 
 /** No Origin (not a browser) or a loopback one. */

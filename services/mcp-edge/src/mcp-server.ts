@@ -1,24 +1,32 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { ToolDeps } from './deps.js';
+import { registerPrompts } from './prompts/index.js';
+import { registerRunResources } from './resources/run-resources.js';
+import { serverInfo } from './server-info.js';
 import { TOOLS, type ToolRegistrar } from './tools/index.js';
-
-export const SERVER_INFO = { name: 'outpost', version: '0.1.0' } as const;
 
 const INSTRUCTIONS =
   'Outpost runs coding tasks on a fleet of headless coding agents. dispatch queues a task against a repository ' +
   'and returns run ids at once; wait_for_run follows a run to its end; get_run shows its log, summary and ' +
   'artifact links; list_runs and cancel_run manage runs; dispatch with continueFrom sends feedback on a finished run ' +
   '(a follow-up that starts from its result), retry runs a failed one again; promote pushes a succeeded run\'s changes to a new branch ' +
-  'and can open a pull request; fleet_status shows capacity and your limits.';
+  'and can open a pull request; fleet_status shows capacity and your limits. Each run is also a resource, outpost://runs/{runId} ' +
+  '(with /log, /patch and /summary); tool results link to them.';
 
 // The SDK builds a new Ajv instance per server unless given one; per request that was the
 // largest single cost of a call. One validator serves every server (it holds no per-call state).
 const sharedValidator = new AjvJsonSchemaValidator();
 
-/** A fresh MCP server for one tenant (stateless HTTP: one per request; stdio: one per process). */
-export function createMcpServer(deps: ToolDeps, tools: readonly ToolRegistrar[] = TOOLS): McpServer {
-  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: sharedValidator });
+/**
+ * A fresh MCP server for one tenant (stateless HTTP: one per request; stdio: one per process):
+ * the tools, the runs as resources, and the prompts. `baseUrl`: the edge's origin as the client
+ * reached it (HTTP only), for serverInfo's website and icon.
+ */
+export function createMcpServer(deps: ToolDeps, tools: readonly ToolRegistrar[] = TOOLS, baseUrl?: string): McpServer {
+  const server = new McpServer(serverInfo(baseUrl), { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: sharedValidator });
   for (const register of tools) register(server, deps);
+  registerRunResources(server, deps);
+  registerPrompts(server, deps);
   return server;
 }

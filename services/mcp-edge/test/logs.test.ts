@@ -4,16 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { createLogger, openStores } from '@outpost/shared';
 import { startEdge, type Edge } from '../src/index.js';
-import { callOk, REPO } from './helpers/harness.js';
-
-const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist');
+import { callOk, REPO, STDIO_BIN } from './helpers/harness.js';
 
 /** Log lines as written (raw text, to see duplicated keys) and parsed. */
 class LineSink extends Writable {
@@ -89,10 +86,10 @@ describe('mcp-edge logs', () => {
   });
 
   it('over stdio (one server for many calls): a distinct request id per call, tenantId once', async () => {
-    expect(existsSync(path.join(DIST, 'stdio.js'))).toBe(true);
+    expect(existsSync(STDIO_BIN)).toBe(true);
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: [path.join(DIST, 'stdio.js')],
+      args: [STDIO_BIN],
       env: { ...stack.env, PATH: process.env.PATH ?? '', OUTPOST_API_KEY: apiKey, OUTPOST_LOG_LEVEL: 'info' },
       stderr: 'pipe',
     });

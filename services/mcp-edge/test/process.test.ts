@@ -10,7 +10,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { openStores, writeLocalCredentials, type Stores } from '@outpost/shared';
-import { callOk, REPO, startHarness, until } from './helpers/harness.js';
+import { callOk, REPO, startHarness, STDIO_BIN, until } from './helpers/harness.js';
 
 // These tests run the built entry points: `npx turbo run build --filter=@outpost/mcp-edge` first.
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist');
@@ -93,15 +93,15 @@ describe('entry points (child processes)', () => {
     }
   });
 
-  it('stdio.js serves the same tools for OUTPOST_API_KEY, finding the local stack through endpoints.json', async () => {
-    expect(existsSync(path.join(DIST, 'stdio.js'))).toBe(true);
+  it('the outpost-mcp bin serves the same tools for OUTPOST_API_KEY, finding the local stack through endpoints.json', async () => {
+    expect(existsSync(STDIO_BIN)).toBe(true);
     await writeFile(path.join(home, 'endpoints.json'), JSON.stringify({ ...stack.config.endpoints, prefix: stack.config.prefix, env: 'test' }));
     await writeLocalCredentials(home, stack.config.credentials!);
     const client = new Client({ name: 'stdio-test', version: '1' });
     await client.connect(
       new StdioClientTransport({
         command: process.execPath,
-        args: [path.join(DIST, 'stdio.js')],
+        args: [STDIO_BIN],
         // As `claude mcp add outpost -e OUTPOST_API_KEY=… -- npx outpost-mcp` would start it (plus where .outpost is).
         env: { PATH: process.env.PATH ?? '', OUTPOST_HOME: home, OUTPOST_API_KEY: apiKey },
         stderr: 'pipe',
@@ -118,8 +118,8 @@ describe('entry points (child processes)', () => {
     }
   });
 
-  it('stdio.js refuses to start without a valid OUTPOST_API_KEY', async () => {
-    const child = spawn(process.execPath, [path.join(DIST, 'stdio.js')], {
+  it('the outpost-mcp bin refuses to start without a valid OUTPOST_API_KEY', async () => {
+    const child = spawn(process.execPath, [STDIO_BIN], {
       env: { ...stack.env, PATH: process.env.PATH ?? '', OUTPOST_API_KEY: 'op_live_nonexistentnonexistentnonexist' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

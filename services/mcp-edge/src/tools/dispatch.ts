@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AgentName, RunStatus, TierName } from '@outpost/shared';
 import { dispatch } from '../dispatch.js';
 import type { ToolDeps } from '../deps.js';
+import { runLinks } from '../resources/run-uris.js';
 import { guarded, ok } from './results.js';
 import { RunIdArg } from './run-view.js';
 
@@ -95,7 +96,7 @@ export function registerDispatch(server: McpServer, deps: ToolDeps): void {
         const text = result.replayed
           ? `Same idempotencyKey as an earlier dispatch: returning its runs ${ids}; nothing new was queued.`
           : `Queued ${result.runs.length === 1 ? 'run' : `${result.runs.length} runs`} ${ids} on tier ${deps.tenant.tier}. Use wait_for_run or get_run to follow.`;
-        return ok({ runs: result.runs, replayed: result.replayed }, text);
+        return ok({ runs: result.runs, replayed: result.replayed }, text, result.runs.flatMap((r) => runLinks(r.runId, ['run', 'log'])));
       }),
   );
 }

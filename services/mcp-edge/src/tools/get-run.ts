@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AgentName, ArtifactName, Promotion, RunStatus, type RunRecord } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
 import { readLogLines } from '../run-logs.js';
+import { runLinks } from '../resources/run-uris.js';
 import { guarded, ok, refuse } from './results.js';
 import { describeRun, notFoundMessage, RunIdArg, RunView, toRunView } from './run-view.js';
 
@@ -83,7 +84,7 @@ export function registerGetRun(server: McpServer, deps: ToolDeps): void {
         ];
         const last = log.lines[log.lines.length - 1];
         const text = `${describeRun(run)}.${chain.length ? `\n${chain.join('; ')}` : ''}${last ? `\nLast log line: ${last}` : ''}${artifacts.length ? `\nArtifacts: ${artifacts.map((a) => a.name).join(', ')}` : ''}`;
-        return ok({ run: toRunView(run), children, log, artifacts, ...(run.promotion ? { promotion: run.promotion } : {}) }, text);
+        return ok({ run: toRunView(run), children, log, artifacts, ...(run.promotion ? { promotion: run.promotion } : {}) }, text, runLinks(run.runId));
       }),
   );
 }

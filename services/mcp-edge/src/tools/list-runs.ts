@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { AgentName, chainRootOf, InvalidCursorError, RunStatus, type RunRecord } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
+import { runLinks } from '../resources/run-uris.js';
 import { guarded, ok, refuse } from './results.js';
 import { notFoundMessage, RunIdArg, RunView, toRunView } from './run-view.js';
 
@@ -58,7 +59,7 @@ export function registerListRuns(server: McpServer, deps: ToolDeps): void {
           const text = page.runs.length
             ? `${page.runs.length} run(s):\n${lines.join('\n')}${page.nextCursor ? '\nMore: pass nextCursor.' : ''}`
             : 'No runs match.';
-          return ok({ runs: page.runs.map(toRunView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) }, text);
+          return ok({ runs: page.runs.map(toRunView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) }, text, page.runs.flatMap((r) => runLinks(r.runId, ['run'])));
         } catch (err) {
           if (err instanceof InvalidCursorError) return refuse(err.message);
           throw err;
@@ -80,5 +81,5 @@ async function listChain(deps: ToolDeps, input: z.infer<typeof ListRunsInput>) {
   const members = await deps.stores.chains.members(tenantId, rootId, input.limit);
   const runs = [...(root ? [root] : []), ...members].slice(0, input.limit);
   const lines = runs.map((r) => `${r.runId} ${r.status} ${r.agent} depth ${r.chainDepth ?? 0}${r.parentRunId ? ` ← ${r.parentRunId}` : ''}`);
-  return ok({ runs: runs.map(toRunView) }, `Chain of ${rootId}, ${runs.length} run(s), oldest first:\n${lines.join('\n')}`);
+  return ok({ runs: runs.map(toRunView) }, `Chain of ${rootId}, ${runs.length} run(s), oldest first:\n${lines.join('\n')}`, runs.flatMap((r) => runLinks(r.runId, ['run'])));
 }

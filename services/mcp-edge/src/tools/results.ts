@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ResourceLink } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '@outpost/shared';
 import { currentRequestId } from '../call-context.js';
 
-/** A successful tool result: structured content plus a short text for humans. */
-export function ok(structuredContent: Record<string, unknown>, text: string): CallToolResult {
-  return { content: [{ type: 'text', text }], structuredContent };
+/** A successful tool result: structured content, a short text for humans, and links to the runs' resources. */
+export function ok(structuredContent: Record<string, unknown>, text: string, links: readonly ResourceLink[] = []): CallToolResult {
+  return { content: [{ type: 'text', text }, ...links], structuredContent };
 }
 
 /** A refusal or bad input: `isError` and a message that says what to change. */

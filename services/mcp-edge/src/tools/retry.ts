@@ -4,6 +4,7 @@ import { dispatch } from '../dispatch.js';
 import type { ToolDeps } from '../deps.js';
 import { resolveRetry } from '../follow-ups.js';
 import { DispatchedRunShape } from './dispatch.js';
+import { runLinks } from '../resources/run-uris.js';
 import { guarded, ok } from './results.js';
 import { RunIdArg } from './run-view.js';
 
@@ -65,7 +66,7 @@ export function registerRetry(server: McpServer, deps: ToolDeps): void {
         const text = result.replayed
           ? `Same idempotencyKey as an earlier retry: returning ${created.runId}; nothing new was queued.`
           : `Queued ${created.runId} (${created.agent}), a retry of ${runId}. Use wait_for_run to follow.`;
-        return ok({ run: created, retryOfRunId: runId, replayed: result.replayed }, text);
+        return ok({ run: created, retryOfRunId: runId, replayed: result.replayed }, text, runLinks(created.runId, ['run', 'log']));
       }),
   );
 }

@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { isTerminal, type RunRecord } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
+import { runLinks } from '../resources/run-uris.js';
 import { guarded, ok, refuse } from './results.js';
 import { describeRun, lastLogLine, notFoundMessage, RunIdArg, RunView, toRunView } from './run-view.js';
 import { abortableSleep } from './abortable-sleep.js';
@@ -90,7 +91,7 @@ export function registerWaitForRun(server: McpServer, deps: ToolDeps): void {
         const text = ended
           ? `${describeRun(run)}.`
           : `Still ${run.status} after ${Math.round(waitedMs / 1000)}s (${describeRun(run)}); call wait_for_run again to keep waiting.`;
-        return ok({ run: toRunView(run), ended, waitedMs, ...(line ? { lastLogLine: line } : {}) }, text);
+        return ok({ run: toRunView(run), ended, waitedMs, ...(line ? { lastLogLine: line } : {}) }, text, runLinks(run.runId));
       }),
   );
 }

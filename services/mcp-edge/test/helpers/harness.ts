@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -106,6 +107,12 @@ export async function until(cond: () => Promise<boolean> | boolean, { timeoutMs 
 }
 
 export const REPO = 'https://github.com/example/project.git';
+
+/**
+ * The `outpost-mcp` bin (packages/outpost-mcp), built: turbo builds it before this package's tests
+ * (`npx turbo run build --filter=@outpost/outpost-mcp...` when running jest by hand).
+ */
+export const STDIO_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../packages/outpost-mcp/dist/main.js');
 
 /** A stand-in value for every model provider's key (never sent anywhere: no worker runs here). */
 export const MODEL_KEYS: Partial<Record<SecretName, string>> = {
