@@ -35,6 +35,17 @@ export const McpEdgeEnv = BaseEnv.extend({
     .max(24 * 30)
     .default(12)
     .describe('Hours a dashboard sign-in lasts before the session expires.'),
+  OUTPOST_EDGE_PUBLIC_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'The edge\'s public origin (e.g. https://outpost.example.com): the OAuth issuer, and `<it>/mcp` is the resource tokens are bound to. Default: the address it listens on in local mode; in aws mode OAuth sign-in is off (API keys only) until it is set (https).',
+    ),
+  OUTPOST_OAUTH: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe('`off` turns the built-in OAuth authorization server off: /mcp takes API keys only.'),
   OUTPOST_API_KEY: z.string().optional().describe('stdio entry (`outpost-mcp`) only: the API key the session acts as.'),
 });
 export type McpEdgeEnv = z.infer<typeof McpEdgeEnv>;
@@ -47,6 +58,9 @@ export interface McpEdgeConfig extends BaseConfig {
   dashboardDir?: string;
   sessionTtlSeconds: number;
   apiKey?: string;
+  /** Set: OAuth sign-in on, with this issuer (local mode: the listen address when absent). */
+  publicUrl?: string;
+  oauth: boolean;
 }
 
 /** Loads the edge's configuration from the environment (throws ConfigError). */
@@ -62,5 +76,7 @@ export function loadMcpEdgeConfig(env: Record<string, string | undefined> = proc
     ...(parsed.OUTPOST_DASHBOARD_DIR ? { dashboardDir: parsed.OUTPOST_DASHBOARD_DIR } : {}),
     sessionTtlSeconds: Math.round(parsed.OUTPOST_DASHBOARD_SESSION_HOURS * 3600),
     ...(parsed.OUTPOST_API_KEY ? { apiKey: parsed.OUTPOST_API_KEY } : {}),
+    ...(parsed.OUTPOST_EDGE_PUBLIC_URL ? { publicUrl: parsed.OUTPOST_EDGE_PUBLIC_URL } : {}),
+    oauth: parsed.OUTPOST_OAUTH === 'on',
   };
 }

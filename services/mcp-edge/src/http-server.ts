@@ -24,7 +24,10 @@ import { createMcpServer } from './mcp-server.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 import { StoredSecretNames } from './stored-secret-names.js';
 import { TOOLS, type ToolRegistrar } from './tools/index.js';
-import { unauthorizedBody } from './unauthorized.js';
+import { OAuthServer } from './oauth/router.js';
+import { OAuthStore } from './oauth/oauth-store.js';
+import type { OAuthLifetimes } from './oauth/provider.js';
+import { unauthorizedBody, wwwAuthenticate } from './unauthorized.js';
 
 /** Largest request body accepted on /mcp (a 50,000-character task is at most ~200 KB of UTF-8). */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -37,7 +40,17 @@ const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 const READY_TIMEOUT_MS = 2_000;
 
 export interface EdgeOptions {
-  config: BaseConfig & { port: number; host: string; authCacheMs?: number; dashboardDir?: string; sessionTtlSeconds?: number };
+  config: BaseConfig & {
+    port: number;
+    host: string;
+    authCacheMs?: number;
+    dashboardDir?: string;
+    sessionTtlSeconds?: number;
+    /** The OAuth issuer and resource origin. @default the listen address, in local mode only */
+    publicUrl?: string;
+    /** The built-in authorization server. @default true */
+    oauth?: boolean;
+  };
   /** @default clients built from config (and destroyed on close) */
   clients?: AwsClients;
   /** @default silentLogger */
@@ -50,6 +63,8 @@ export interface EdgeOptions {
   params?: ParameterStore;
   /** Dashboard settings beyond config (tests shorten polls and caches). */
   dashboard?: Partial<DashboardOptions>;
+  /** OAuth token and code lifetimes (tests shorten them). */
+  oauthLifetimes?: Partial<OAuthLifetimes>;
 }
 
 export interface Edge {
@@ -59,6 +74,8 @@ export interface Edge {
   url: string;
   deps: EdgeDeps;
   authenticator: Authenticator;
+  /** The built-in authorization server, when OAuth is on. */
+  oauth: OAuthServer | undefined;
   /** Stops accepting, lets in-flight calls finish (up to graceMs), then closes every connection. */
   close(graceMs?: number): Promise<void>;
 }
@@ -94,6 +111,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     ...(config.sessionTtlSeconds ? { sessionTtlSeconds: config.sessionTtlSeconds } : {}),
     ...options.dashboard,
   });
+  let oauth: OAuthServer | undefined; // built once the listen address is known
   let inflight = 0;
   let drained: (() => void) | undefined;
 
@@ -102,7 +120,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     // MCP's transport rules: a browser page must not reach a local server via DNS rebinding.
     if (config.mode === 'local' && !localOrigin(req.headers.origin)) return sendJson(res, 403, { error: 'origin not allowed' });
     const tenant = await authenticator.fromHeader(req.headers.authorization);
-    if (!tenant) return sendJson(res, 401, unauthorizedBody(req.headers.authorization, config), { 'WWW-Authenticate': 'Bearer realm="outpost"' });
+    if (!tenant) {
+      const challenge = wwwAuthenticate(req.headers.authorization, oauth?.resourceMetadataUrl);
+      return sendJson(res, 401, unauthorizedBody(req.headers.authorization, config), { 'WWW-Authenticate': challenge });
+    }
     if (req.method !== 'POST') {
       // Stateless: no standalone SSE stream (GET) and no session to delete (DELETE).
       return sendJson(res, 405, { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null }, { Allow: 'POST' });
@@ -166,6 +187,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         case '/readyz':
           return handleReady(res);
         default:
+          if (path !== undefined && oauth?.owns(path)) return oauth.handle(req, res);
           if (path !== undefined && dashboard.owns(path)) return dashboard.handle(req, res);
           return sendJson(res, 404, { error: 'not found' });
       }
@@ -186,7 +208,20 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  logger.info({ port, host: config.host }, 'mcp-edge listening');
+  const publicUrl = config.publicUrl ?? (config.mode === 'local' ? `http://${host}:${port}` : undefined);
+  if (config.oauth !== false && publicUrl) {
+    oauth = new OAuthServer({
+      store: new OAuthStore({ tableName: stores.names.tables.oauth, doc: clients.doc, clock }),
+      tenants: stores.tenants,
+      publicUrl: new URL(publicUrl),
+      logger,
+      clock,
+      secureCookie: config.mode === 'aws',
+      ...(options.oauthLifetimes ? { lifetimes: options.oauthLifetimes } : {}),
+    });
+    authenticator.useTokens(oauth.provider);
+  }
+  logger.info({ port, host: config.host, oauth: oauth ? publicUrl : 'off' }, 'mcp-edge listening');
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 30_000) => {
@@ -205,7 +240,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     })();
     return closing;
   };
-  return { server, port, url: `http://${host}:${port}`, deps, authenticator, close };
+  return { server, port, url: `http://${host}:${port}`, deps, authenticator, oauth, close };
 }
 
 /** No Origin (not a browser) or a loopback one. */

@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { ToolDeps } from './deps.js';
+import { scopedServer } from './oauth/scope-guard.js';
 import { TOOLS, type ToolRegistrar } from './tools/index.js';
 
 export const SERVER_INFO = { name: 'outpost', version: '0.1.0' } as const;
@@ -19,6 +20,7 @@ const sharedValidator = new AjvJsonSchemaValidator();
 /** A fresh MCP server for one tenant (stateless HTTP: one per request; stdio: one per process). */
 export function createMcpServer(deps: ToolDeps, tools: readonly ToolRegistrar[] = TOOLS): McpServer {
   const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: sharedValidator });
-  for (const register of tools) register(server, deps);
+  const target = scopedServer(server, deps.tenant.scopes);
+  for (const register of tools) register(target, deps);
   return server;
 }
