@@ -46,6 +46,28 @@ export const McpEdgeEnv = BaseEnv.extend({
     .enum(['on', 'off'])
     .default('on')
     .describe('`off` turns the built-in OAuth authorization server off: /mcp takes API keys only.'),
+  OUTPOST_OAUTH_ISSUER: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'Trust this external OpenID provider (Cognito, Okta, Auth0: its issuer URL, as in its tokens\' `iss`) instead of the built-in authorization server: /mcp accepts its JWTs, checked against its JWKS.',
+    ),
+  OUTPOST_OAUTH_TENANT_CLAIM: z
+    .string()
+    .min(1)
+    .default('outpost_tenant')
+    .describe('With OUTPOST_OAUTH_ISSUER: the JWT claim that holds the Outpost tenant id (e.g. `custom:outpost_tenant` in Cognito).'),
+  OUTPOST_OAUTH_AUDIENCE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('With OUTPOST_OAUTH_ISSUER: the `aud` its tokens must carry. Default: the edge\'s resource URL, `<OUTPOST_EDGE_PUBLIC_URL>/mcp`.'),
+  OUTPOST_OAUTH_JWKS_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe('With OUTPOST_OAUTH_ISSUER: where its signing keys are. Default: `jwks_uri` of its `/.well-known/openid-configuration`.'),
   OUTPOST_API_KEY: z.string().optional().describe('stdio entry (`outpost-mcp`) only: the API key the session acts as.'),
 });
 export type McpEdgeEnv = z.infer<typeof McpEdgeEnv>;
@@ -61,6 +83,15 @@ export interface McpEdgeConfig extends BaseConfig {
   /** Set: OAuth sign-in on, with this issuer (local mode: the listen address when absent). */
   publicUrl?: string;
   oauth: boolean;
+  /** An external OpenID provider trusted instead of the built-in authorization server. */
+  externalIssuer?: ExternalIssuerConfig;
+}
+
+export interface ExternalIssuerConfig {
+  issuer: string;
+  tenantClaim: string;
+  audience?: string;
+  jwksUrl?: string;
 }
 
 /** Loads the edge's configuration from the environment (throws ConfigError). */
@@ -78,5 +109,15 @@ export function loadMcpEdgeConfig(env: Record<string, string | undefined> = proc
     ...(parsed.OUTPOST_API_KEY ? { apiKey: parsed.OUTPOST_API_KEY } : {}),
     ...(parsed.OUTPOST_EDGE_PUBLIC_URL ? { publicUrl: parsed.OUTPOST_EDGE_PUBLIC_URL } : {}),
     oauth: parsed.OUTPOST_OAUTH === 'on',
+    ...(parsed.OUTPOST_OAUTH_ISSUER
+      ? {
+          externalIssuer: {
+            issuer: parsed.OUTPOST_OAUTH_ISSUER,
+            tenantClaim: parsed.OUTPOST_OAUTH_TENANT_CLAIM,
+            ...(parsed.OUTPOST_OAUTH_AUDIENCE ? { audience: parsed.OUTPOST_OAUTH_AUDIENCE } : {}),
+            ...(parsed.OUTPOST_OAUTH_JWKS_URL ? { jwksUrl: parsed.OUTPOST_OAUTH_JWKS_URL } : {}),
+          },
+        }
+      : {}),
   };
 }

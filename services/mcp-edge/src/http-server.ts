@@ -24,6 +24,7 @@ import { createMcpServer } from './mcp-server.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 import { StoredSecretNames } from './stored-secret-names.js';
 import { TOOLS, type ToolRegistrar } from './tools/index.js';
+import type { ExternalIssuerConfig } from './config.js';
 import { OAuthServer } from './oauth/router.js';
 import { OAuthStore } from './oauth/oauth-store.js';
 import type { OAuthLifetimes } from './oauth/provider.js';
@@ -50,6 +51,8 @@ export interface EdgeOptions {
     publicUrl?: string;
     /** The built-in authorization server. @default true */
     oauth?: boolean;
+    /** Trust this OpenID provider instead of the built-in server. */
+    externalIssuer?: ExternalIssuerConfig;
   };
   /** @default clients built from config (and destroyed on close) */
   clients?: AwsClients;
@@ -218,8 +221,9 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       clock,
       secureCookie: config.mode === 'aws',
       ...(options.oauthLifetimes ? { lifetimes: options.oauthLifetimes } : {}),
+      ...(config.externalIssuer ? { external: config.externalIssuer } : {}),
     });
-    authenticator.useTokens(oauth.provider);
+    authenticator.useTokens(oauth.verifier);
   }
   logger.info({ port, host: config.host, oauth: oauth ? publicUrl : 'off' }, 'mcp-edge listening');
 

@@ -4,7 +4,9 @@ import { metadataHandler } from '@modelcontextprotocol/sdk/server/auth/handlers/
 import { mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { Clock, Logger, TenantStore } from '@outpost/shared';
+import type { AccessTokenVerifier } from '../auth.js';
 import { SECURITY_HEADERS } from '../dashboard/headers.js';
+import { ExternalIssuer } from './external-issuer.js';
 import type { OAuthStore } from './oauth-store.js';
 import { OutpostOAuthProvider, type OAuthLifetimes } from './provider.js';
 import { ALL_SCOPES } from './scopes.js';
@@ -24,6 +26,8 @@ export interface OAuthServerOptions {
   clock?: Clock;
   secureCookie: boolean;
   lifetimes?: Partial<OAuthLifetimes>;
+  /** Trust this OpenID provider instead of the built-in server (which then answers nothing). */
+  external?: { issuer: string; tenantClaim: string; audience?: string; jwksUrl?: string };
 }
 
 /**
@@ -32,53 +36,45 @@ export interface OAuthServerOptions {
  * MCP SDK's express handlers and mounted inside the edge's own HTTP server.
  */
 export class OAuthServer {
-  readonly provider: OutpostOAuthProvider;
+  /** How /mcp checks a bearer that is not an API key. */
+  readonly verifier: AccessTokenVerifier;
   readonly resource: URL;
   readonly resourceMetadataUrl: string;
   private readonly app: Express;
+  private readonly builtIn: boolean;
 
   constructor(opts: OAuthServerOptions) {
     this.resource = new URL('/mcp', opts.publicUrl);
     this.resourceMetadataUrl = new URL(PROTECTED_RESOURCE_PATH, opts.publicUrl).href;
-    const page: SignInPage = new SignInPage({
-      store: opts.store,
-      tenants: opts.tenants,
-      issueCode: (input) => this.provider.issueCode(input),
-      logger: opts.logger,
-      secureCookie: opts.secureCookie,
-    });
-    this.provider = new OutpostOAuthProvider({
-      store: opts.store,
-      resource: this.resource,
-      page,
-      ...(opts.clock ? { clock: opts.clock } : {}),
-      ...(opts.lifetimes ? { lifetimes: opts.lifetimes } : {}),
-    });
     const app = express();
     app.disable('x-powered-by');
     app.use((_req: Request, res: Response, next: NextFunction) => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
       next();
     });
-    app.use(
-      mcpAuthRouter({
-        provider: this.provider,
-        issuerUrl: opts.publicUrl,
-        resourceServerUrl: this.resource,
-        scopesSupported: [...ALL_SCOPES],
-        resourceName: 'Outpost',
-      }),
-    );
+    const { external } = opts;
+    this.builtIn = !external;
+    if (external) {
+      this.verifier = new ExternalIssuer({
+        issuer: external.issuer,
+        audience: external.audience ?? this.resource.href,
+        tenantClaim: external.tenantClaim,
+        ...(external.jwksUrl ? { jwksUrl: external.jwksUrl } : {}),
+        logger: opts.logger,
+        ...(opts.clock ? { clock: opts.clock } : {}),
+      });
+    } else {
+      this.verifier = this.mountBuiltIn(app, opts);
+    }
     // RFC 9728 names `/.well-known/oauth-protected-resource/mcp`; the 401's header names this one.
     const metadata: OAuthProtectedResourceMetadata = {
       resource: this.resource.href,
-      authorization_servers: [opts.publicUrl.href],
+      authorization_servers: [external ? external.issuer : opts.publicUrl.href],
       scopes_supported: [...ALL_SCOPES],
       resource_name: 'Outpost',
       bearer_methods_supported: ['header'],
     };
     app.use(PROTECTED_RESOURCE_PATH, metadataHandler(metadata));
-    app.use(SIGN_IN_PATH, page.router());
     app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
       opts.logger.error({ err }, 'oauth request failed');
       if (!res.headersSent) res.status(500).json({ error: 'server_error', error_description: 'Internal Server Error' });
@@ -87,10 +83,45 @@ export class OAuthServer {
   }
 
   owns(path: string): boolean {
-    return PATHS.includes(path) || path === PROTECTED_RESOURCE_PATH || path.startsWith(`${PROTECTED_RESOURCE_PATH}/`);
+    if (path === PROTECTED_RESOURCE_PATH || path.startsWith(`${PROTECTED_RESOURCE_PATH}/`)) return true;
+    return this.builtIn && PATHS.includes(path);
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     this.app(req as Request, res as Response);
+  }
+
+  /** The SDK's authorization server endpoints and the sign-in page; returns the token verifier. */
+  private mountBuiltIn(app: Express, opts: OAuthServerOptions): OutpostOAuthProvider {
+    // The page mints codes through the provider, which renders the page: one refers to the other lazily.
+    let provider: OutpostOAuthProvider | undefined;
+    const page: SignInPage = new SignInPage({
+      store: opts.store,
+      tenants: opts.tenants,
+      issueCode: (input) => {
+        if (!provider) throw new Error('the OAuth provider is not built yet');
+        return provider.issueCode(input);
+      },
+      logger: opts.logger,
+      secureCookie: opts.secureCookie,
+    });
+    provider = new OutpostOAuthProvider({
+      store: opts.store,
+      resource: this.resource,
+      page,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.lifetimes ? { lifetimes: opts.lifetimes } : {}),
+    });
+    app.use(
+      mcpAuthRouter({
+        provider,
+        issuerUrl: opts.publicUrl,
+        resourceServerUrl: this.resource,
+        scopesSupported: [...ALL_SCOPES],
+        resourceName: 'Outpost',
+      }),
+    );
+    app.use(SIGN_IN_PATH, page.router());
+    return provider;
   }
 }
