@@ -105,7 +105,7 @@ suite('OAuth sign-in: the SDK client with Chromium on the sign-in page', () => {
     expect(callback.codes).toHaveLength(1);
     expect(page.url()).not.toContain(apiKey);
     await first.finishAuth(callback.codes[0] ?? '');
-    expect(provider.saved?.access_token).toMatch(/^opa_/);
+    expect(provider.saved?.access_token).toMatch(/^opoa_/);
     expect(provider.saved?.scope).toBe('runs:read runs:write promote');
 
     const client = new Client({ name: 'sdk-oauth', version: '1.0.0' });

@@ -12,7 +12,7 @@ export const UNAUTHORIZED_CODE = -32001;
 export function unauthorizedReason(header: string | undefined): UnauthorizedReason {
   if (!header?.trim()) return 'missing';
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  // Ours (`opa_…`) or a JWT (an external provider's): an access token, not a mistyped key.
+  // Ours (`opoa_…`) or a JWT (an external provider's): an access token, not a mistyped key.
   if (match?.[1] && (isAccessTokenShaped(match[1]) || match[1].split('.').length === 3)) return 'invalid_token';
   if (!match?.[1] || !API_KEY_PATTERN.test(match[1])) return 'malformed';
   return 'unknown_or_revoked';

@@ -43,7 +43,7 @@ describe('MCP authorization (OAuth 2.1)', () => {
     });
 
     it('marks a bad bearer with error="invalid_token" and still names the metadata', async () => {
-      const { status, challenge, body } = await probe(h.mcpUrl, 'opa_not-a-real-token');
+      const { status, challenge, body } = await probe(h.mcpUrl, 'opoa_not-a-real-token');
       expect(status).toBe(401);
       expect(challenge).toContain('error="invalid_token"');
       expect(challenge).toContain('resource_metadata=');
@@ -54,7 +54,7 @@ describe('MCP authorization (OAuth 2.1)', () => {
   describe('sign-in and tokens', () => {
     it('a signed-in token lists and calls tools for its tenant; the API key keeps working', async () => {
       const tokens = await oauth.tokens(apiKey);
-      expect(tokens.access_token).toMatch(/^opa_/);
+      expect(tokens.access_token).toMatch(/^opoa_/);
       expect(tokens.scope).toBe('runs:read runs:write promote');
       const client = await tokenClient(h.mcpUrl, tokens.access_token);
       const { tools } = await client.listTools();

@@ -24,7 +24,7 @@ export interface OAuthLifetimes {
 export const DEFAULT_LIFETIMES: OAuthLifetimes = { codeMs: 60_000, accessMs: 3_600_000, refreshMs: 30 * 86_400_000, pendingMs: 600_000 };
 
 // Prefixes tell the edge's secrets apart at a glance (and from API keys, `op_live_…`).
-const PREFIX = { code: 'opc_', access: 'opa_', refresh: 'opr_' } as const;
+const PREFIX = { code: 'opoc_', access: 'opoa_', refresh: 'opor_' } as const;
 
 /** Whether a bearer value is shaped like one of this server's access tokens. */
 export const isAccessTokenShaped = (token: string) => token.startsWith(PREFIX.access);
