@@ -220,6 +220,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       logger,
       clock,
       secureCookie: config.mode === 'aws',
+      behindProxy: config.mode === 'aws',
       ...(options.oauthLifetimes ? { lifetimes: options.oauthLifetimes } : {}),
       ...(config.externalIssuer ? { external: config.externalIssuer } : {}),
     });

@@ -25,6 +25,8 @@ export interface OAuthServerOptions {
   logger: Logger;
   clock?: Clock;
   secureCookie: boolean;
+  /** One proxy hop (the load balancer) in front. */
+  behindProxy?: boolean;
   lifetimes?: Partial<OAuthLifetimes>;
   /** Trust this OpenID provider instead of the built-in server (which then answers nothing). */
   external?: { issuer: string; tenantClaim: string; audience?: string; jwksUrl?: string };
@@ -48,6 +50,9 @@ export class OAuthServer {
     this.resourceMetadataUrl = new URL(PROTECTED_RESOURCE_PATH, opts.publicUrl).href;
     const app = express();
     app.disable('x-powered-by');
+    // Behind the load balancer (aws mode) the client's address is its X-Forwarded-For entry: the
+    // rate limits count per client, not all clients as the balancer's one address.
+    if (opts.behindProxy) app.set('trust proxy', 1);
     app.use((_req: Request, res: Response, next: NextFunction) => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
       next();
