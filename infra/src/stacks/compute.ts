@@ -203,6 +203,8 @@ export class Compute extends Construct {
         OUTPOST_EDGE_PORT: String(EDGE_PORT),
         OUTPOST_EDGE_HOST: '0.0.0.0',
         ...(config.domain ? { OUTPOST_EDGE_PUBLIC_URL: `https://${config.domain}` } : {}),
+        ...(config.oauth ? { OUTPOST_OAUTH_ISSUER: config.oauth.issuer } : {}),
+        ...(config.oauth?.tenantClaim ? { OUTPOST_OAUTH_TENANT_CLAIM: config.oauth.tenantClaim } : {}),
       },
       portMappings: [{ containerPort: EDGE_PORT, protocol: 'tcp' }],
       healthCheck: {
