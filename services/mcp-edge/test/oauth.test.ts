@@ -181,6 +181,15 @@ describe('MCP authorization (OAuth 2.1)', () => {
       expect(await oauth.token({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).toMatchObject({ status: 400, json: { error: 'invalid_grant' } });
     });
 
+    it('revoking the API key that signed in ends the sign-in: its tokens and refresh tokens stop working', async () => {
+      const t = await h.tenant('pro');
+      const tokens = await oauth.tokens(t.apiKey);
+      expect((await probe(h.mcpUrl, tokens.access_token)).status).toBe(200);
+      await h.stores.tenants.revokeApiKey(t.apiKey);
+      expect((await probe(h.mcpUrl, tokens.access_token)).status).toBe(401);
+      expect(await oauth.token({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).toMatchObject({ status: 400, json: { error: 'invalid_grant' } });
+    });
+
     it('refresh tokens rotate; reusing a spent one revokes the whole sign-in', async () => {
       const first = await oauth.tokens(apiKey);
       const rotated = await oauth.token({ grant_type: 'refresh_token', refresh_token: first.refresh_token });

@@ -22,6 +22,8 @@ export type PendingRecord = z.infer<typeof PendingRecord>;
 export const GrantRecord = z.object({
   clientId: z.string(),
   tenantId: z.string(),
+  /** The API key the person signed in with: revoking it ends the sign-in. */
+  keyHash: z.string().length(64),
   scopes: z.array(Scope),
   /** RFC 8707: the resource (this edge's /mcp URL) the grant is bound to. */
   resource: z.string(),

@@ -4,7 +4,7 @@ import { InvalidGrantError, InvalidScopeError, InvalidTargetError, InvalidTokenE
 import type { AuthorizationParams, OAuthServerProvider } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { newToken, systemClock, type Clock } from '@outpost/shared';
+import { newToken, systemClock, type Clock, type TenantStore } from '@outpost/shared';
 import type { GrantRecord, OAuthStore } from './oauth-store.js';
 import { grantScopes, type Scope } from './scopes.js';
 import type { SignInPage } from './sign-in.js';
@@ -31,6 +31,8 @@ export const isAccessTokenShaped = (token: string) => token.startsWith(PREFIX.ac
 
 export interface OutpostOAuthProviderOptions {
   store: OAuthStore;
+  /** Where the signing-in API key is checked again: a revoked key ends its sign-ins. */
+  tenants: Pick<TenantStore, 'getApiKey'>;
   /** The protected resource, `<edge>/mcp`: every grant is bound to it (RFC 8707). */
   resource: URL;
   page: SignInPage;
@@ -94,11 +96,12 @@ export class OutpostOAuthProvider implements OAuthServerProvider {
         resource: this.opts.resource.href,
         expiresAt: this.now() + this.life.pendingMs,
       },
+      ttlSeconds: Math.floor(this.life.pendingMs / 1000),
     });
   }
 
   /** Called by the sign-in page once the person's API key checked out: the code to redirect with. */
-  async issueCode(input: { clientId: string; tenantId: string; scopes: Scope[]; codeChallenge: string; redirectUri: string; resource: string }): Promise<string> {
+  async issueCode(input: { clientId: string; tenantId: string; keyHash: string; scopes: Scope[]; codeChallenge: string; redirectUri: string; resource: string }): Promise<string> {
     const code = PREFIX.code + newToken(32);
     await this.opts.store.putGrant('code', code, { ...input, family: newToken(16), expiresAt: this.now() + this.life.codeMs });
     return code;
@@ -125,7 +128,7 @@ export class OutpostOAuthProvider implements OAuthServerProvider {
   async exchangeRefreshToken(client: OAuthClientInformationFull, refreshToken: string, scopes?: string[], resource?: URL): Promise<OAuthTokens> {
     const { store } = this.opts;
     const record = await store.getGrant('refresh', refreshToken);
-    if (!record || record.clientId !== client.client_id || record.revokedAt || record.expiresAt <= this.now() || (await store.familyRevoked(record.family))) {
+    if (!record || record.clientId !== client.client_id || record.revokedAt || record.expiresAt <= this.now() || !(await this.live(record))) {
       throw new InvalidGrantError('refresh token is invalid, expired or revoked');
     }
     if (resource && resource.href !== record.resource) throw new InvalidTargetError(`resource must be ${record.resource}`);
@@ -151,8 +154,14 @@ export class OutpostOAuthProvider implements OAuthServerProvider {
     const record = await this.opts.store.getGrant('access', token);
     if (!record || record.revokedAt || record.expiresAt <= this.now()) return undefined;
     if (record.resource !== this.opts.resource.href) return undefined; // another server's token (RFC 8707)
-    if (await this.opts.store.familyRevoked(record.family)) return undefined;
-    return record;
+    return (await this.live(record)) ? record : undefined;
+  }
+
+  /** Neither the sign-in (family) nor the API key it was made with has been revoked. */
+  private async live(record: GrantRecord): Promise<boolean> {
+    if (await this.opts.store.familyRevoked(record.family)) return false;
+    const key = await this.opts.tenants.getApiKey(record.keyHash);
+    return key !== undefined && !key.revokedAt && key.tenantId === record.tenantId;
   }
 
   /** RFC 7009: revoking either token of a sign-in ends the sign-in (both tokens). */
@@ -180,7 +189,7 @@ export class OutpostOAuthProvider implements OAuthServerProvider {
   private async issueTokens(from: GrantRecord, scopes: Scope[]): Promise<OAuthTokens> {
     const access = PREFIX.access + newToken(32);
     const refresh = PREFIX.refresh + newToken(32);
-    const base = { clientId: from.clientId, tenantId: from.tenantId, scopes, resource: from.resource, family: from.family };
+    const base = { clientId: from.clientId, tenantId: from.tenantId, keyHash: from.keyHash, scopes, resource: from.resource, family: from.family };
     await this.opts.store.putGrant('access', access, { ...base, expiresAt: this.now() + this.life.accessMs });
     await this.opts.store.putGrant('refresh', refresh, { ...base, expiresAt: this.now() + this.life.refreshMs });
     return { access_token: access, token_type: 'Bearer', expires_in: Math.floor(this.life.accessMs / 1000), refresh_token: refresh, scope: scopes.join(' ') };

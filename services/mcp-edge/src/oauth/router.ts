@@ -19,7 +19,7 @@ const PATHS = ['/authorize', '/token', '/register', '/revoke', '/.well-known/oau
 
 export interface OAuthServerOptions {
   store: OAuthStore;
-  tenants: Pick<TenantStore, 'resolveApiKey' | 'getTenant'>;
+  tenants: Pick<TenantStore, 'resolveApiKey' | 'getTenant' | 'getApiKey'>;
   /** The edge's public origin: the issuer, and `<origin>/mcp` is the protected resource. */
   publicUrl: URL;
   logger: Logger;
@@ -112,6 +112,7 @@ export class OAuthServer {
     });
     provider = new OutpostOAuthProvider({
       store: opts.store,
+      tenants: opts.tenants,
       resource: this.resource,
       page,
       ...(opts.clock ? { clock: opts.clock } : {}),

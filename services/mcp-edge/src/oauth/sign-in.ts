@@ -21,7 +21,7 @@ export interface SignInPageOptions {
   store: OAuthStore;
   tenants: Pick<TenantStore, 'resolveApiKey' | 'getTenant'>;
   /** Mints the code once the key checked out (the provider's issueCode). */
-  issueCode(input: { clientId: string; tenantId: string; scopes: Scope[]; codeChallenge: string; redirectUri: string; resource: string }): Promise<string>;
+  issueCode(input: { clientId: string; tenantId: string; keyHash: string; scopes: Scope[]; codeChallenge: string; redirectUri: string; resource: string }): Promise<string>;
   logger: Logger;
   /** Secure cookies (aws mode: https only). */
   secureCookie: boolean;
@@ -36,11 +36,11 @@ export class SignInPage {
   constructor(private readonly opts: SignInPageOptions) {}
 
   /** Stores the pending sign-in and answers the page. */
-  async start(res: Response, input: { client: OAuthClientInformationFull; pending: Omit<PendingRecord, 'csrfHash'> }): Promise<void> {
+  async start(res: Response, input: { client: OAuthClientInformationFull; pending: Omit<PendingRecord, 'csrfHash'>; ttlSeconds: number }): Promise<void> {
     const requestId = newToken(32);
     const csrf = newToken(32);
     await this.opts.store.putPending(requestId, { ...input.pending, csrfHash: sha256Hex(csrf) });
-    res.setHeader('Set-Cookie', this.cookie(requestId, csrf, Math.floor((input.pending.expiresAt - Date.now()) / 1000)));
+    res.setHeader('Set-Cookie', this.cookie(requestId, csrf, input.ttlSeconds));
     this.render(res, 200, { requestId, pending: input.pending, clientName: input.client.client_name });
   }
 
@@ -66,7 +66,7 @@ export class SignInPage {
     }
     const key = await this.opts.tenants.resolveApiKey(apiKey.trim());
     const tenant = key ? await this.opts.tenants.getTenant(key.tenantId) : undefined;
-    if (!tenant) {
+    if (!key || !tenant) {
       // Word for word the same for an unknown, malformed or revoked key; the page stays usable.
       return this.render(res, 401, { requestId: request, pending, error: 'Unknown or revoked API key.' });
     }
@@ -74,6 +74,7 @@ export class SignInPage {
     const code = await this.opts.issueCode({
       clientId: pending.clientId,
       tenantId: tenant.tenantId,
+      keyHash: key.record.keyHash,
       scopes: pending.scopes,
       codeChallenge: pending.codeChallenge,
       redirectUri: pending.redirectUri,
