@@ -94,9 +94,22 @@ export interface ExternalIssuerConfig {
   jwksUrl?: string;
 }
 
+/** The issuer and resource must be https off loopback (RFC 8414; the SDK refuses to start otherwise). */
+function checkOAuthEnv(env: McpEdgeEnv, ctx: z.RefinementCtx): void {
+  for (const key of ['OUTPOST_EDGE_PUBLIC_URL', 'OUTPOST_OAUTH_ISSUER'] as const) {
+    const value = env[key];
+    if (!value) continue;
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'must be an https URL (http only on localhost)' });
+    }
+    if (url.search || url.hash) ctx.addIssue({ code: 'custom', path: [key], message: 'must have no query or fragment' });
+  }
+}
+
 /** Loads the edge's configuration from the environment (throws ConfigError). */
 export function loadMcpEdgeConfig(env: Record<string, string | undefined> = process.env): McpEdgeConfig {
-  const parsed = parseEnv(McpEdgeEnv.superRefine(checkBaseEnv), env);
+  const parsed = parseEnv(McpEdgeEnv.superRefine(checkBaseEnv).superRefine(checkOAuthEnv), env);
   const base = toBaseConfig(parsed);
   return {
     ...base,
