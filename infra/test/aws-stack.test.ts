@@ -273,6 +273,21 @@ describe('stack config', () => {
     expect(JSON.parse(envOf(c!).OUTPOST_TIERS!)).toEqual({ pro: { spot: true, minWorkers: 2 } });
   });
 
+  it('turns the edge\'s OAuth sign-in on with a domain (the issuer is https://{domain}), or trusts a configured OpenID provider', () => {
+    const edgeEnv = (t: Synthesized) => {
+      const task = t.deref(t.find('aws_ecs_service', 'name', names.edge).body.task_definition as string).body;
+      const [c] = JSON.parse(task.container_definitions as string) as ContainerDefinition[];
+      return envOf(c!);
+    };
+    expect(edgeEnv(tf)).not.toHaveProperty('OUTPOST_EDGE_PUBLIC_URL');
+    const oauth = { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc', tenantClaim: 'custom:outpost_tenant' };
+    expect(edgeEnv(synthStack({ ...CONFIG, domain: 'outpost.acme.dev', oauth }).synthesized)).toMatchObject({
+      OUTPOST_EDGE_PUBLIC_URL: 'https://outpost.acme.dev',
+      OUTPOST_OAUTH_ISSUER: oauth.issuer,
+      OUTPOST_OAUTH_TENANT_CLAIM: oauth.tenantClaim,
+    });
+  });
+
   it('asks for the certificate at apply time when the config has none', () => {
     const { synthesized } = synthStack({ env: 'test' });
     expect(synthesized.json.variable).toHaveProperty('certificate_arn');

@@ -48,6 +48,13 @@ describe('bannerLines()', () => {
     expect(banner(false)).toMatch(/ {2}MCP URL: {3}http:\/\/127\.0\.0\.1:7400\/mcp\n {2}Dashboard: http:\/\/127\.0\.0\.1:7400\/ {2}\(sign in with the API key\)/);
   });
 
+  it('offers an OAuth line with no key in it, before the bearer-key line', () => {
+    const lines = banner(true).split('\n');
+    const oauth = lines.indexOf('  claude mcp add --transport http outpost http://127.0.0.1:7400/mcp');
+    expect(oauth).toBeGreaterThan(0);
+    expect(lines.findIndex((l) => l.includes('--header "Authorization: Bearer'))).toBeGreaterThan(oauth);
+  });
+
   it('afterwards only the masked key and the file that holds it', () => {
     expect(banner(false)).not.toContain(KEY);
     expect(banner(false)).toContain(`API key:   ${maskApiKey(KEY)}`);

@@ -66,4 +66,30 @@ describe('a real MCP client: Claude Code', () => {
     expect(line).toBeDefined();
     expect(line).not.toMatch(/✔ Connected/);
   }, 120_000);
+
+  it('with no header, `claude mcp list` says the server needs authentication (OAuth discovery), not that it failed', async () => {
+    const project = path.join(home, 'project-oauth');
+    await mkdir(project, { recursive: true });
+    const added = await claude(['mcp', 'add', '--transport', 'http', 'outpost', `${edge.url}/mcp`], project);
+    expect(added).toMatch(/Added HTTP MCP server outpost/);
+    const listed = await claude(['mcp', 'list'], project);
+    const line = listed.split('\n').find((l) => l.startsWith('outpost:'));
+    expect(line).toBeDefined();
+    expect(line).toMatch(/needs authentication/i);
+    expect(line).not.toMatch(/failed/i);
+  }, 120_000);
+
+  it('without the authorization server (OUTPOST_OAUTH=off) the same setup fails to connect (the check can fail)', async () => {
+    const keysOnly = await startEdge({ config: { ...stack.config, port: 0, host: '127.0.0.1', oauth: false }, clients: stack.clients });
+    try {
+      const project = path.join(home, 'project-keys-only');
+      await mkdir(project, { recursive: true });
+      await claude(['mcp', 'add', '--transport', 'http', 'outpost', `${keysOnly.url}/mcp`], project);
+      const line = (await claude(['mcp', 'list'], project)).split('\n').find((l) => l.startsWith('outpost:'));
+      expect(line).toBeDefined();
+      expect(line).not.toMatch(/needs authentication|Connected/i);
+    } finally {
+      await keysOnly.close(1_000);
+    }
+  }, 120_000);
 });

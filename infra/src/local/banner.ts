@@ -31,9 +31,11 @@ export interface BannerInput {
  * on the public registry, so whoever claimed it would be handed the key). A key made on an earlier
  * start is not printed again: the lines read it from local.json as they run.
  */
-export function connectCommands({ local, home, root }: BannerInput): { http: string; stdio: string } {
+export function connectCommands({ local, home, root }: BannerInput): { oauth: string; http: string; stdio: string } {
   const key = local.keyCreated ? local.apiKey : `$(node -p ${shellQuote(`require(${JSON.stringify(localJsonPath(home))}).apiKey`)})`;
   return {
+    // No key at all: the client signs in through the edge's OAuth page (it asks for the key once).
+    oauth: `claude mcp add --transport http outpost ${shellQuote(local.mcpUrl)}`,
     http: `claude mcp add --transport http outpost ${shellQuote(local.mcpUrl)} --header "Authorization: Bearer ${key}"`,
     stdio: `claude mcp add outpost -e "OUTPOST_API_KEY=${key}" -e ${shellQuote(`OUTPOST_HOME=${home}`)} -- node ${shellQuote(stdioEntry(root))}`,
   };
@@ -60,7 +62,9 @@ export function bannerLines(input: BannerInput & { skipped: string[]; agentsFrom
     `  Tenant:    ${local.tenantId}`,
     `  Saved to:  ${file} (mode 0600)`,
     '',
-    'Connect Claude Code over HTTP:',
+    'Connect Claude Code over HTTP, signing in in the browser (then /mcp → Authenticate in Claude Code):',
+    `  ${connect.oauth}`,
+    'or with the API key as a bearer token:',
     `  ${connect.http}`,
     'or over stdio (from any directory; the stack must be running):',
     `  ${connect.stdio}`,

@@ -202,7 +202,15 @@ export class Compute extends Construct {
       taskRoleArn: edgeRole.arn,
       executionRoleArn: execution.arn,
       logGroup: edgeLogs,
-      env: { ...common, OUTPOST_EDGE_PORT: String(EDGE_PORT), OUTPOST_EDGE_HOST: '0.0.0.0' },
+      // With a domain, the edge's OAuth sign-in is on: it is the issuer and `https://{domain}/mcp` the resource.
+      env: {
+        ...common,
+        OUTPOST_EDGE_PORT: String(EDGE_PORT),
+        OUTPOST_EDGE_HOST: '0.0.0.0',
+        ...(config.domain ? { OUTPOST_EDGE_PUBLIC_URL: `https://${config.domain}` } : {}),
+        ...(config.oauth ? { OUTPOST_OAUTH_ISSUER: config.oauth.issuer } : {}),
+        ...(config.oauth?.tenantClaim ? { OUTPOST_OAUTH_TENANT_CLAIM: config.oauth.tenantClaim } : {}),
+      },
       portMappings: [{ containerPort: EDGE_PORT, protocol: 'tcp' }],
       healthCheck: {
         command: [

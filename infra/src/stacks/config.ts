@@ -41,6 +41,8 @@ export const StackConfig = z.object({
     .optional(),
   /** Public host name clients use (`https://{domain}/mcp`); only reported as an output (DNS is yours). */
   domain: z.string().min(1).optional(),
+  /** An external OpenID provider the edge trusts instead of its own sign-in (OUTPOST_OAUTH_ISSUER, OUTPOST_OAUTH_TENANT_CLAIM). */
+  oauth: z.object({ issuer: z.string().url(), tenantClaim: z.string().min(1).optional() }).optional(),
   /** CIDR of the VPC; split into two public and two private /20 subnets. @default '10.40.0.0/16' */
   vpcCidr: z.string().regex(/^\d+\.\d+\.0\.0\/16$/, 'a /16 CIDR such as 10.40.0.0/16').default('10.40.0.0/16'),
   /** One NAT gateway (cheap) or one per AZ (survives an AZ outage). @default 'single' */

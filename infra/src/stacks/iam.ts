@@ -40,6 +40,7 @@ const TABLE_SIDS: Record<TableId, string> = {
   sessions: 'Sessions',
   webhookEndpoints: 'WebhookEndpoints',
   webhookDeliveries: 'WebhookDeliveries',
+  oauth: 'OAuth',
 };
 
 function tableStatement(data: Data, id: TableId, actions: string[], sidPrefix: string): Statement {
@@ -58,7 +59,7 @@ const ssmArn = (c: ArnContext, path: string) => `arn:${c.partition}:ssm:${c.regi
 /** The MCP edge: tenants, keys, admission and runs; sends jobs; presigns artifact reads; lists secret names. */
 export function edgeStatements(data: Data, c: ArnContext): Statement[] {
   return [
-    ...(['runs', 'tenants', 'apiKeys', 'usage', 'idempotency', 'sessions'] as const).map((id) =>
+    ...(['runs', 'tenants', 'apiKeys', 'usage', 'idempotency', 'sessions', 'oauth'] as const).map((id) =>
       tableStatement(data, id, [...READ, ...WRITE], 'Table'),
     ),
     tableStatement(data, 'workers', READ, 'Read'),

@@ -25,7 +25,7 @@ export interface TableDefinition {
   /** Epoch-seconds attribute DynamoDB expires items by (not enforced by dynalite). */
   ttlAttribute?: string;
 }
-export type TableId = 'runs' | 'tenants' | 'apiKeys' | 'usage' | 'idempotency' | 'workers' | 'sessions' | 'webhookEndpoints' | 'webhookDeliveries';
+export type TableId = 'runs' | 'tenants' | 'apiKeys' | 'usage' | 'idempotency' | 'workers' | 'sessions' | 'webhookEndpoints' | 'webhookDeliveries' | 'oauth';
 
 export interface QueueDefinition {
   tier: TierName;
@@ -110,6 +110,9 @@ export function tableDefinitions(prefix: string): Record<TableId, TableDefinitio
       indexes: [{ name: 'byTenant', partitionKey: S('tenantId'), sortKey: S('createdAt') }],
       ttlAttribute: 'purgeAt',
     },
+    // MCP authorization (OAuth 2.1): clients, pending sign-ins, codes and tokens, keyed by
+    // `{kind}#{id or SHA-256 of the secret}`; nothing secret is stored in the clear.
+    oauth: { id: 'oauth', name: `${prefix}-oauth`, partitionKey: S('pk'), indexes: [], ttlAttribute: 'purgeAt' },
     workers: {
       id: 'workers',
       name: `${prefix}-workers`,

@@ -1,14 +1,27 @@
-import { sha256Hex, systemClock, type Clock, type TenantStore, type TierName } from '@outpost/shared';
+import { API_KEY_PATTERN, sha256Hex, systemClock, type Clock, type TenantStore, type TierName } from '@outpost/shared';
+import type { Scope } from './oauth/scopes.js';
 
-/** Who a call acts for, once its API key resolved. */
+/** Who a call acts for, once its API key (or OAuth access token) resolved. */
 export interface TenantContext {
   tenantId: string;
   tier: TierName;
+  /** An OAuth token's scopes; absent for an API key, which may do everything. */
+  scopes?: readonly Scope[];
 }
 
 interface Entry {
   value: TenantContext | undefined;
   expiresAt: number;
+}
+
+interface Resolved {
+  context: TenantContext;
+  expiresAt?: number;
+}
+
+/** Resolves an OAuth access token (the edge's own authorization server, or an external one). */
+export interface AccessTokenVerifier {
+  verify(token: string): Promise<{ tenantId: string; scopes: Scope[]; expiresAt: number } | undefined>;
 }
 
 export interface AuthenticatorOptions {
@@ -26,20 +39,26 @@ export interface AuthenticatorOptions {
 const NEGATIVE_TTL_MS = 2_000;
 
 /**
- * Bearer API key → tenant and tier, with a short in-process cache keyed by the key's hash
+ * Bearer API key (or OAuth access token) → tenant and tier, with a short in-process cache keyed by its hash
  * (never the key). Two reads on a miss: the api-keys item, then the tenant item for its tier.
  */
 export class Authenticator {
   private readonly cache = new Map<string, Entry>();
-  private readonly inflight = new Map<string, Promise<TenantContext | undefined>>();
+  private readonly inflight = new Map<string, Promise<Resolved | undefined>>();
   private readonly ttlMs: number;
   private readonly clock: Clock;
   private readonly maxEntries: number;
+  private tokens: AccessTokenVerifier | undefined;
 
   constructor(private readonly options: AuthenticatorOptions) {
     this.ttlMs = options.ttlMs ?? 15_000;
     this.clock = options.clock ?? systemClock;
     this.maxEntries = options.maxEntries ?? 10_000;
+  }
+
+  /** Accepts OAuth access tokens too (set once the edge knows its public URL). */
+  useTokens(verifier: AccessTokenVerifier): void {
+    this.tokens = verifier;
   }
 
   /** The tenant of an `Authorization` header value, or undefined (missing, malformed, unknown, revoked). */
@@ -63,16 +82,20 @@ export class Authenticator {
     const value = await pending;
     if (this.ttlMs > 0) {
       if (this.cache.size >= this.maxEntries) this.cache.clear();
-      this.cache.set(hash, { value, expiresAt: now + (value ? this.ttlMs : Math.min(this.ttlMs, NEGATIVE_TTL_MS)) });
+      const until = now + (value ? this.ttlMs : Math.min(this.ttlMs, NEGATIVE_TTL_MS));
+      this.cache.set(hash, { value: value?.context, expiresAt: value?.expiresAt ? Math.min(until, value.expiresAt) : until });
     }
-    return value;
+    return value?.context;
   }
 
-  private async lookup(apiKey: string): Promise<TenantContext | undefined> {
-    const key = await this.options.tenants.resolveApiKey(apiKey);
-    if (!key) return undefined;
-    const tenant = await this.options.tenants.getTenant(key.tenantId);
+  private async lookup(bearer: string): Promise<Resolved | undefined> {
+    const grant = this.tokens && !API_KEY_PATTERN.test(bearer) ? await this.tokens.verify(bearer) : undefined;
+    const tenantId = grant?.tenantId ?? (await this.options.tenants.resolveApiKey(bearer))?.tenantId;
+    if (!tenantId) return undefined;
+    const tenant = await this.options.tenants.getTenant(tenantId);
     if (!tenant) return undefined;
-    return { tenantId: tenant.tenantId, tier: tenant.tier };
+    if (!grant) return { context: { tenantId: tenant.tenantId, tier: tenant.tier } };
+    // A token is cached no longer than it lives.
+    return { context: { tenantId: tenant.tenantId, tier: tenant.tier, scopes: grant.scopes }, expiresAt: grant.expiresAt };
   }
 }

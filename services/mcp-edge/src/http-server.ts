@@ -26,7 +26,11 @@ import { ICON_PATH, ICON_SVG } from './server-info.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 import { StoredSecretNames } from './stored-secret-names.js';
 import { TOOLS, type ToolRegistrar } from './tools/index.js';
-import { unauthorizedBody } from './unauthorized.js';
+import type { ExternalIssuerConfig } from './config.js';
+import { OAuthServer } from './oauth/router.js';
+import { OAuthStore } from './oauth/oauth-store.js';
+import type { OAuthLifetimes } from './oauth/provider.js';
+import { unauthorizedBody, wwwAuthenticate } from './unauthorized.js';
 
 /** Largest request body accepted on /mcp (a 50,000-character task is at most ~200 KB of UTF-8). */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -39,7 +43,19 @@ const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 const READY_TIMEOUT_MS = 2_000;
 
 export interface EdgeOptions {
-  config: BaseConfig & { port: number; host: string; authCacheMs?: number; dashboardDir?: string; sessionTtlSeconds?: number };
+  config: BaseConfig & {
+    port: number;
+    host: string;
+    authCacheMs?: number;
+    dashboardDir?: string;
+    sessionTtlSeconds?: number;
+    /** The OAuth issuer and resource origin. @default the listen address, in local mode only */
+    publicUrl?: string;
+    /** The built-in authorization server. @default true */
+    oauth?: boolean;
+    /** Trust this OpenID provider instead of the built-in server. */
+    externalIssuer?: ExternalIssuerConfig;
+  };
   /** @default clients built from config (and destroyed on close) */
   clients?: AwsClients;
   /** @default silentLogger */
@@ -52,6 +68,8 @@ export interface EdgeOptions {
   params?: ParameterStore;
   /** Dashboard settings beyond config (tests shorten polls and caches). */
   dashboard?: Partial<DashboardOptions>;
+  /** OAuth token and code lifetimes (tests shorten them). */
+  oauthLifetimes?: Partial<OAuthLifetimes>;
 }
 
 export interface Edge {
@@ -63,6 +81,8 @@ export interface Edge {
   authenticator: Authenticator;
   /** The MCP requests being answered (a `notifications/cancelled` POST stops the one it names). */
   calls: InFlightCalls;
+  /** The built-in authorization server, when OAuth is on. */
+  oauth: OAuthServer | undefined;
   /** Stops accepting, lets in-flight calls finish (up to graceMs), then closes every connection. */
   close(graceMs?: number): Promise<void>;
 }
@@ -99,6 +119,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     ...options.dashboard,
   });
   const calls = new InFlightCalls();
+  let oauth: OAuthServer | undefined; // built once the listen address is known
   let inflight = 0;
   let drained: (() => void) | undefined;
 
@@ -107,7 +128,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     // MCP's transport rules: a browser page must not reach a local server via DNS rebinding.
     if (config.mode === 'local' && !localOrigin(req.headers.origin)) return sendJson(res, 403, { error: 'origin not allowed' });
     const tenant = await authenticator.fromHeader(req.headers.authorization);
-    if (!tenant) return sendJson(res, 401, unauthorizedBody(req.headers.authorization, config), { 'WWW-Authenticate': 'Bearer realm="outpost"' });
+    if (!tenant) {
+      const challenge = wwwAuthenticate(req.headers.authorization, oauth?.resourceMetadataUrl);
+      return sendJson(res, 401, unauthorizedBody(req.headers.authorization, config), { 'WWW-Authenticate': challenge });
+    }
     if (req.method !== 'POST') {
       // Stateless: no standalone SSE stream (GET) and no session to delete (DELETE).
       return sendJson(res, 405, { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null }, { Allow: 'POST' });
@@ -190,6 +214,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
           res.writeHead(200, { 'Content-Type': 'image/svg+xml', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'", 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'public, max-age=86400' });
           return void res.end(ICON_SVG);
         default:
+          if (path !== undefined && oauth?.owns(path)) return oauth.handle(req, res);
           if (path !== undefined && dashboard.owns(path)) return dashboard.handle(req, res);
           return sendJson(res, 404, { error: 'not found' });
       }
@@ -210,7 +235,22 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  logger.info({ port, host: config.host }, 'mcp-edge listening');
+  const publicUrl = config.publicUrl ?? (config.mode === 'local' ? `http://${host}:${port}` : undefined);
+  if (config.oauth !== false && publicUrl) {
+    oauth = new OAuthServer({
+      store: new OAuthStore({ tableName: stores.names.tables.oauth, doc: clients.doc, clock }),
+      tenants: stores.tenants,
+      publicUrl: new URL(publicUrl),
+      logger,
+      clock,
+      secureCookie: config.mode === 'aws',
+      behindProxy: config.mode === 'aws',
+      ...(options.oauthLifetimes ? { lifetimes: options.oauthLifetimes } : {}),
+      ...(config.externalIssuer ? { external: config.externalIssuer } : {}),
+    });
+    authenticator.useTokens(oauth.verifier);
+  }
+  logger.info({ port, host: config.host, oauth: oauth ? publicUrl : 'off' }, 'mcp-edge listening');
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 30_000) => {
@@ -229,7 +269,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     })();
     return closing;
   };
-  return { server, port, url: `http://${host}:${port}`, deps, authenticator, calls, close };
+  return { server, port, url: `http://${host}:${port}`, deps, authenticator, calls, oauth, close };
 }
 
 /** The edge's origin as this client reached it (behind a load balancer, its X-Forwarded-Proto). */

@@ -4,6 +4,7 @@ import type { ToolDeps } from './deps.js';
 import { registerPrompts } from './prompts/index.js';
 import { registerRunResources } from './resources/run-resources.js';
 import { serverInfo } from './server-info.js';
+import { scopedServer } from './oauth/scope-guard.js';
 import { TOOLS, type ToolRegistrar } from './tools/index.js';
 
 const INSTRUCTIONS =
@@ -21,12 +22,16 @@ const sharedValidator = new AjvJsonSchemaValidator();
 /**
  * A fresh MCP server for one tenant (stateless HTTP: one per request; stdio: one per process):
  * the tools, the runs as resources, and the prompts. `baseUrl`: the edge's origin as the client
- * reached it (HTTP only), for serverInfo's website and icon.
+ * reached it (HTTP only), for serverInfo's website and icon. An OAuth token's scopes gate each
+ * tool (scopedServer); the resources and prompts read runs, so they need `runs:read`.
  */
 export function createMcpServer(deps: ToolDeps, tools: readonly ToolRegistrar[] = TOOLS, baseUrl?: string): McpServer {
   const server = new McpServer(serverInfo(baseUrl), { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: sharedValidator });
-  for (const register of tools) register(server, deps);
-  registerRunResources(server, deps);
-  registerPrompts(server, deps);
+  const target = scopedServer(server, deps.tenant.scopes);
+  for (const register of tools) register(target, deps);
+  if (!deps.tenant.scopes || deps.tenant.scopes.includes('runs:read')) {
+    registerRunResources(server, deps);
+    registerPrompts(server, deps);
+  }
   return server;
 }

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { API_KEY_PATTERN, type BaseConfig } from '@outpost/shared';
+import { isAccessTokenShaped } from './oauth/provider.js';
 
 /** Why a call got a 401. A revoked key is "unknown_or_revoked", like one that never existed. */
-export type UnauthorizedReason = 'missing' | 'malformed' | 'unknown_or_revoked';
+export type UnauthorizedReason = 'missing' | 'malformed' | 'unknown_or_revoked' | 'invalid_token';
 
 /** JSON-RPC's "server error" range; -32001 is what MCP servers commonly use for "unauthorized". */
 export const UNAUTHORIZED_CODE = -32001;
@@ -11,6 +12,8 @@ export const UNAUTHORIZED_CODE = -32001;
 export function unauthorizedReason(header: string | undefined): UnauthorizedReason {
   if (!header?.trim()) return 'missing';
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  // Ours (`opoa_…`) or a JWT (an external provider's): an access token, not a mistyped key.
+  if (match?.[1] && (isAccessTokenShaped(match[1]) || match[1].split('.').length === 3)) return 'invalid_token';
   if (!match?.[1] || !API_KEY_PATTERN.test(match[1])) return 'malformed';
   return 'unknown_or_revoked';
 }
@@ -25,12 +28,24 @@ export function unauthorizedMessage(reason: UnauthorizedReason, config: Pick<Bas
     missing: 'No API key: send the header `Authorization: Bearer <your Outpost API key>`.',
     malformed: 'The Authorization header is not an Outpost API key: it must be `Bearer op_live_…` or `Bearer op_test_…`.',
     unknown_or_revoked: 'This API key is unknown or revoked.',
+    invalid_token: 'This OAuth access token is expired, revoked or not for this server: sign in again (your MCP client refreshes or reopens the sign-in page).',
   }[reason];
   const local =
     config.mode === 'local'
       ? ` This local stack's key is in ${path.join(config.home, 'local.json')} (\`npm start\` prints it on the start that creates it).`
       : ' Ask your Outpost operator for one.';
   return `${what}${local} An operator makes another with \`npm run tenant -- create-key --tenant TENANT_ID\`.`;
+}
+
+/**
+ * The 401's `WWW-Authenticate` (RFC 6750, RFC 9728): with OAuth on, it names the protected-resource
+ * metadata, which is how an MCP client finds where to sign in.
+ */
+export function wwwAuthenticate(header: string | undefined, resourceMetadataUrl: string | undefined): string {
+  const parts = ['realm="outpost"'];
+  if (resourceMetadataUrl) parts.push(`resource_metadata="${resourceMetadataUrl}"`);
+  if (header?.trim()) parts.push('error="invalid_token"');
+  return `Bearer ${parts.join(', ')}`;
 }
 
 /** The 401 body: a JSON-RPC error (the /mcp endpoint's other refusals are too). */

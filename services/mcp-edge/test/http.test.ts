@@ -35,7 +35,9 @@ describe('mcp-edge HTTP', () => {
     /** A 401's JSON-RPC error, after checking what every 401 shares. */
     const unauthorized = async (res: Response) => {
       expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="outpost"');
+      // It names where to sign in (OAuth discovery, RFC 9728); a bearer that was sent is marked invalid.
+      const metadata = `resource_metadata="${h.edge.url}/.well-known/oauth-protected-resource"`;
+      expect([`Bearer realm="outpost", ${metadata}`, `Bearer realm="outpost", ${metadata}, error="invalid_token"`]).toContain(res.headers.get('www-authenticate'));
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       const body = (await res.json()) as { jsonrpc: string; id: null; error: { code: number; message: string; data: { reason: string } } };
       expect(body).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32001 } });

@@ -34,12 +34,19 @@ export async function startHarness(
     authCacheMs?: number;
     /** Dashboard settings (its app directory, polls, caches). */
     dashboard?: EdgeOptions['dashboard'];
+    /** The edge's clock (OAuth expiry tests move it). */
+    clock?: EdgeOptions['clock'];
   } = {},
 ): Promise<Harness> {
   const home = await mkdtemp(path.join(tmpdir(), 'outpost-edge-'));
   const stack = await startTestStack({ home });
   const config = { ...stack.config, tiers: resolveTiers(options.tiers ?? {}), port: 0, host: '127.0.0.1', authCacheMs: options.authCacheMs ?? 15_000 };
-  const edge = await startEdge({ config, clients: stack.clients, ...(options.dashboard ? { dashboard: options.dashboard } : {}) });
+  const edge = await startEdge({
+    config,
+    clients: stack.clients,
+    ...(options.dashboard ? { dashboard: options.dashboard } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const stores = openStores(stack.config, stack.clients);
   const clients: Client[] = [];
   const params = new FileParameterStore(path.join(stack.config.home, 'secrets.json'));
