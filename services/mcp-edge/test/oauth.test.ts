@@ -88,6 +88,17 @@ describe('MCP authorization (OAuth 2.1)', () => {
       await client.close();
     });
 
+    it('resources and prompts read runs: a token without runs:read gets neither', async () => {
+      const write = await tokenClient(h.mcpUrl, (await oauth.tokens(apiKey, { scope: 'runs:write' })).access_token);
+      await expect(write.listResources()).rejects.toThrow(/method not found/i);
+      await expect(write.listPrompts()).rejects.toThrow(/method not found/i);
+      await write.close();
+      const read = await tokenClient(h.mcpUrl, (await oauth.tokens(apiKey, { scope: 'runs:read' })).access_token);
+      expect(Array.isArray((await read.listResources()).resources)).toBe(true);
+      expect((await read.listPrompts()).prompts.length).toBeGreaterThan(0);
+      await read.close();
+    });
+
     it('refuses an unknown scope', async () => {
       const res = await oauth.authorize({ code_challenge: pkce().challenge, scope: 'runs:read admin' });
       expect(res.status).toBe(302);
