@@ -59,7 +59,7 @@ export const CancelRunResponse = z.object({
 });
 export type CancelRunResponse = z.infer<typeof CancelRunResponse>;
 
-/** `POST /api/runs/:id/promote` body. `mode` defaults to `branch`. Draft pull requests are refused (400) until the worker can open them. */
+/** `POST /api/runs/:id/promote` body. `mode` defaults to `branch`; `draft` needs `mode: 'pull_request'` (else 409, the promote tool's refusal). */
 export const PromoteRequest = z.object({
   branch: z.string().min(1).max(200).optional(),
   title: z.string().min(1).max(256).optional(),

@@ -174,6 +174,11 @@ describe('promote tool (edge + worker in-process)', () => {
     const client = await connect(edge, apiKey);
     const runId = await runTask(client, 'echo web > web.txt');
     const session = await signIn(edge.url, apiKey);
+    // A draft needs a pull request: refused with the tool's words, and nothing recorded.
+    const draft = await api(edge.url, session, 'POST', `/api/runs/${runId}/promote`, { branch: 'from-dashboard', mode: 'branch', draft: true });
+    expect(draft.status).toBe(409);
+    expect(((await draft.json()) as { error: { message: string } }).error.message).toMatch(/^draft applies to a pull request only; pass createPullRequest: true/);
+    expect((await stores.runs.require(t.tenantId, runId)).promotion).toBeUndefined();
     const res = await api(edge.url, session, 'POST', `/api/runs/${runId}/promote`, { branch: 'from-dashboard', mode: 'branch' });
     expect(res.status).toBe(200);
     const out = (await res.json()) as { outcome: string; recorded: boolean; promotion: { branch: string; commitSha: string } };
@@ -217,7 +222,30 @@ describe('promote tool (edge + worker in-process)', () => {
     expect(req.url).toBe('/repos/acme/widgets/pulls');
     expect(req.auth).toBe(`Bearer ${TOKEN}`);
     expect(JSON.parse(req.body)).toMatchObject({ head: 'feature/pr', base: 'main', title: 'Add pr.txt', body: 'Made by a test.' });
+    expect(JSON.parse(req.body)).not.toHaveProperty('draft');
+    expect(out.promotion).not.toHaveProperty('draft');
     expect(git(remote, 'show', 'feature/pr:pr.txt')).toBe('pr');
+  });
+
+  it('opens a draft pull request from the tool and from the dashboard; get_run records draft', async () => {
+    const t = await stores.tenants.createTenant({ name: 'promote-draft', tier: 'enterprise' });
+    const { apiKey } = await stores.tenants.createApiKey(t.tenantId, 'test');
+    const client = await connect(edge, apiKey);
+    await new FileParameterStore(path.join(stack.config.home, 'secrets.json')).put(parameterPaths.tenantSecret(stack.config.env, t.tenantId, 'github_token'), TOKEN);
+
+    const runId = await runTask(client, 'echo draft > draft.txt');
+    const out = await callOk(client, 'promote', { runId, branch: 'feature/draft', createPullRequest: true, draft: true, title: 'Draft it' });
+    expect(out.promotion).toMatchObject({ status: 'succeeded', draft: true, pullRequestUrl: 'https://github.example/acme/widgets/pull/42' });
+    expect(JSON.parse(github.seen.at(-1)!.body)).toMatchObject({ head: 'feature/draft', base: 'main', title: 'Draft it', draft: true });
+    expect((await callOk(client, 'get_run', { runId })).promotion).toMatchObject({ status: 'succeeded', draft: true });
+
+    const webRun = await runTask(client, 'echo webdraft > webdraft.txt');
+    const session = await signIn(edge.url, apiKey);
+    const res = await api(edge.url, session, 'POST', `/api/runs/${webRun}/promote`, { branch: 'web/draft', mode: 'pull_request', draft: true });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ outcome: 'succeeded', promotion: { status: 'succeeded', draft: true } });
+    expect(JSON.parse(github.seen.at(-1)!.body)).toMatchObject({ head: 'web/draft', draft: true });
+    expect(git(remote, 'show', 'web/draft:webdraft.txt')).toBe('webdraft');
   });
 
   it('refuses a pull request when the tenant has no github_token, and pushes nothing', async () => {
@@ -269,6 +297,11 @@ describe('promote tool (edge + worker in-process)', () => {
         expect((await stores.runs.require(t.tenantId, runId)).promotion).toBeUndefined();
       },
     );
+
+    it('draft without a pull request', async () => {
+      expect(await callError(t.client, 'promote', { runId, draft: true })).toMatch(/^draft applies to a pull request only/);
+      expect((await stores.runs.require(t.tenantId, runId)).promotion).toBeUndefined();
+    });
 
     it('a branch equal to the base, and a bad base name', async () => {
       expect(await callError(t.client, 'promote', { runId, branch: 'dev', base: 'dev' })).toMatch(/is the base/);

@@ -163,6 +163,22 @@ describe('worker › promote', () => {
     }
   });
 
+  it('opens a draft pull request when the promotion asks for one, and records draft', async () => {
+    await h.setSecret('github_token', TOKEN);
+    try {
+      const run = await runAgent('echo d > d.txt');
+      const p = await promote(run, { branch: 'outpost/draft', createPullRequest: true, draft: true, title: 'Draft d.txt' });
+      expect(p).toMatchObject({ status: 'succeeded', draft: true, pullRequestUrl: 'https://github.example/acme/widgets/pull/7', base: 'main' });
+      const req = github.seen.at(-1)!;
+      // The local remote …/remotes/project.git names the GitHub repo remotes/project.
+      expect(req).toMatchObject({ method: 'POST', url: '/api/v3/repos/remotes/project/pulls' });
+      expect(JSON.parse(req.body)).toMatchObject({ title: 'Draft d.txt', head: 'outpost/draft', base: 'main', draft: true });
+      expect((await h.stores.runs.require(run.tenantId, run.runId)).promotion?.draft).toBe(true);
+    } finally {
+      await h.setSecret('github_token', '');
+    }
+  });
+
   it('refuses a pull request without the github_token secret, before pushing anything', async () => {
     const run = await runAgent('echo x > x.txt');
     const p = await promote(run, { branch: 'no-token', createPullRequest: true });

@@ -115,6 +115,8 @@ export const Promotion = z.object({
   base: z.string().optional(),
   commitMessage: z.string().optional(),
   createPullRequest: z.boolean().default(false),
+  /** Open the pull request as a draft; recorded only when true, and only with createPullRequest. */
+  draft: z.boolean().optional(),
   /** For a follow-up: 'chain' pushes one commit per run of its chain instead of the whole change at once. */
   commits: z.enum(['one', 'chain']).optional(),
   title: z.string().optional(),

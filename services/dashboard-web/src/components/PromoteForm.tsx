@@ -77,7 +77,7 @@ export function PromoteForm({ runId, onDone }: { runId: string; onDone(): void }
           </p>
           {result.promotion.pullRequestUrl ? (
             <a href={result.promotion.pullRequestUrl} rel="noreferrer noopener" target="_blank">
-              Pull request
+              {result.promotion.draft ? 'Draft pull request' : 'Pull request'}
             </a>
           ) : null}
         </div>

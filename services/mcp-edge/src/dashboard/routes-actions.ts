@@ -23,12 +23,12 @@ export async function cancel(request: ApiRequest, id: string): Promise<void> {
 export async function promoteRun(request: ApiRequest, id: string, signal: AbortSignal): Promise<void> {
   const input = await readJson(request.req, PromoteRequest);
   const run = await requireRun(request, id);
-  if (input.draft) throw new ApiFailure('invalid_input', 'draft pull requests are not supported yet; promote without draft');
   const result = await promote(
     request.tool,
     {
       runId: run.runId,
       createPullRequest: input.mode === 'pull_request',
+      ...(input.draft ? { draft: true } : {}),
       commits: input.commits,
       ...(input.branch ? { branch: input.branch } : {}),
       ...(input.title ? { title: input.title } : {}),

@@ -39,6 +39,7 @@ export const PromoteInputShape = {
     .optional()
     .describe('Commit message (default: the task’s first line, naming the run). If the agent committed, its commits are kept and this is used only for what it left uncommitted.'),
   createPullRequest: z.boolean().default(false).describe('Also open a GitHub pull request (needs the github_token secret). Default false.'),
+  draft: z.boolean().default(false).describe('Open the pull request as a draft (only with createPullRequest). Default false.'),
   commits: z
     .enum(['one', 'chain'])
     .default('one')
@@ -62,6 +63,8 @@ export type PromoteInput = {
   branch?: string | undefined;
   commitMessage?: string | undefined;
   createPullRequest: boolean;
+  /** Only with `createPullRequest`; refused otherwise. */
+  draft?: boolean | undefined;
   commits: 'one' | 'chain';
   title?: string | undefined;
   body?: string | undefined;
@@ -101,6 +104,9 @@ export async function promote(deps: ToolDeps, input: PromoteInput, waitMs: numbe
   const { runId } = input;
   const run = await deps.stores.runs.get(tenantId, runId);
   if (!run) return refuse(notFoundMessage(runId));
+  if (input.draft && !input.createPullRequest) {
+    return refuse('draft applies to a pull request only; pass createPullRequest: true with draft, or promote without draft');
+  }
   const branch = input.branch ?? defaultPromoteBranch(runId);
   const nameProblem =
     branchNameProblem(branch) ?? (input.base !== undefined ? branchNameProblem(input.base)?.replace(/^branch/, 'base') : undefined);
@@ -121,6 +127,7 @@ export async function promote(deps: ToolDeps, input: PromoteInput, waitMs: numbe
     requestedAt: deps.clock.now().toISOString(),
     branch,
     createPullRequest: input.createPullRequest,
+    ...(input.draft ? { draft: true } : {}),
     ...(input.commits === 'chain' && run.parentRunId ? { commits: 'chain' as const } : {}),
     ...(input.base !== undefined ? { base: input.base } : {}),
     ...(input.commitMessage !== undefined ? { commitMessage: input.commitMessage } : {}),
@@ -188,7 +195,7 @@ function finish(run: RunRecord, p: Promotion, wasRecorded: boolean): CallToolRes
         `Promotion of run ${runId} to branch ${p.branch} is in progress; get_run shows the result in its promotion field.`,
       );
     case 'succeeded': {
-      const pr = p.pullRequestUrl ? `; pull request ${p.pullRequestUrl}` : '';
+      const pr = p.pullRequestUrl ? `; ${p.draft ? 'draft ' : ''}pull request ${p.pullRequestUrl}` : '';
       const sha = p.commitSha ? ` at ${p.commitSha.slice(0, 12)}` : '';
       return ok(
         { runId, outcome: 'succeeded', recorded: wasRecorded, promotion: p },

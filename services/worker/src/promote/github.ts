@@ -54,6 +54,8 @@ export interface PullRequestInput {
   base: string;
   title: string;
   body: string;
+  /** Open it as a draft pull request. @default false */
+  draft?: boolean;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
   /** @default 30 s */
@@ -84,7 +86,7 @@ export async function createPullRequest(i: PullRequestInput): Promise<string> {
       throw new PullRequestError(0, `GitHub API at ${i.apiUrl} could not be reached: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   };
-  const res = await call(base, { method: 'POST', body: JSON.stringify({ title: i.title, head: i.head, base: i.base, body: i.body }) });
+  const res = await call(base, { method: 'POST', body: JSON.stringify({ title: i.title, head: i.head, base: i.base, body: i.body, ...(i.draft ? { draft: true } : {}) }) });
   const text = await res.text();
   if (res.status === 201 || res.status === 200) return parseUrl(text, res.status);
   const detail = describeError(text);

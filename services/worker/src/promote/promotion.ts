@@ -126,6 +126,7 @@ export class PromoteExecution {
             base: prBase,
             title: p.title ?? (await this.subject()),
             body: p.body ?? `Changes made by Outpost run ${this.run.runId} (agent ${this.run.agent}).`,
+            ...(p.draft ? { draft: true } : {}),
             ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
           });
         } catch (err) {
@@ -133,7 +134,7 @@ export class PromoteExecution {
           // The branch is pushed; record it so the caller can open the pull request by hand or retry.
           return this.failed('pull_request_failed', `branch ${p.branch} was pushed at ${commitSha}, but ${err.message}`, { commitSha });
         }
-        this.log.info({ pullRequestUrl }, 'pull request opened');
+        this.log.info({ pullRequestUrl, draft: p.draft === true }, 'pull request opened');
       }
       return {
         ...p,
