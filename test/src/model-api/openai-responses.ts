@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { cutOff, sendJson, sseEvent, startSse } from './http.js';
-import { turnAt, type ScriptUsage, type Turn } from './script.js';
+import { toolBySuffix, turnAt, type ScriptUsage, type Turn } from './script.js';
 import type { Exchange, ProtocolHandler, RecordedRequest } from './server.js';
 
 /**
@@ -54,6 +54,15 @@ function answer(x: Exchange): void {
     case 'final':
       stream(x, [{ type: 'message', id: itemId('msg'), role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: turn.text, annotations: [] }] }]);
       return;
+    case 'tool': {
+      const call = namedCall(offeredTools(body), turn.suffix, turn.args);
+      if (!call) {
+        sendJson(x.res, 400, { error: { message: `scripted API: the request offers no tool named ${turn.suffix}`, type: 'invalid_request_error', param: 'tools', code: null } });
+        return;
+      }
+      stream(x, [callItem(call)]);
+      return;
+    }
     case 'shell':
     case 'loop': {
       const call = shellCall(offeredTools(body), turn.command);
@@ -165,6 +174,18 @@ export function shellCall(tools: readonly OfferedTool[], command: string): Shell
   const shell = find('function', 'shell');
   if (shell) return { kind: 'function', name: shell.name, namespace: shell.namespace, arguments: JSON.stringify({ command: ['bash', '-lc', command] }) };
   return undefined;
+}
+
+/**
+ * A function call of the offered tool `suffix` names (see toolBySuffix), matched on the tool's
+ * name or on its namespace and name joined (codex offers MCP tools in a namespace per server).
+ */
+export function namedCall(tools: readonly OfferedTool[], suffix: string, args: Record<string, unknown>): ShellCall | undefined {
+  const full = (t: OfferedTool) => `${t.namespace ?? ''}${t.name}`;
+  const fns = tools.filter((t) => t.type === 'function');
+  const name = toolBySuffix(fns.map(full), suffix);
+  const tool = fns.find((t) => full(t) === name);
+  return tool ? { kind: 'function', name: tool.name, namespace: tool.namespace, arguments: JSON.stringify(args) } : undefined;
 }
 
 function callItem(call: ShellCall): Record<string, unknown> {
