@@ -63,6 +63,9 @@ const codex: McpClientCli = {
         '--json',
         '--skip-git-repo-check',
         '--dangerously-bypass-approvals-and-sandbox',
+        // A model codex does not know: for its own models it hides MCP tools inside its code-mode `exec` tool.
+        '--model',
+        'codex-mcp-model',
         // The model API as a provider of our own (codex ignores OPENAI_BASE_URL), HTTP only, as the worker sets it.
         '-c',
         'model_provider="scripted"',
@@ -117,7 +120,7 @@ function offeredNames(r: RecordedRequest): string[] {
     for (const t of v as Record<string, unknown>[]) {
       if (typeof t !== 'object' || t === null) continue;
       if (Array.isArray(t.functionDeclarations)) walk(t.functionDeclarations);
-      else if (t.type === 'namespace') walk(t.tools, typeof t.name === 'string' ? t.name : '');
+      else if (t.type === 'namespace') walk(t.tools, typeof t.name === 'string' && t.name !== 'functions' ? `${t.name}.` : '');
       else if (typeof t.name === 'string') out.push(`${ns}${t.name}`);
     }
   };
@@ -155,6 +158,46 @@ describe('real MCP clients: Claude Code, Codex CLI, Gemini CLI call the edge as 
     g('init', '-q', '-b', 'main');
     g('add', '-A');
     g('commit', '-q', '-m', 'initial');
+  }, 300_000);
+  afterAll(async () => {
+    await edge?.close(1_000);
+    await stack?.stop();
+    await api?.close();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  it.each([claude, codex, gemini])('$agent: fleet_status, then dispatch; the run is in the store and both results reach the model', async (cli) => {
+    const bin = await pinnedCli(cli.agent);
+    const cliHome = path.join(home, `home-${cli.agent}`);
+    const project = path.join(home, `project-${cli.agent}`);
+    await mkdir(path.join(cliHome, '.codex'), { recursive: true });
+    await mkdir(project, { recursive: true });
+    const task = `Scripted task from ${cli.agent} via MCP ${Date.now()}`;
+    const modelKey = `sk-mcp-${cli.agent}-${'k'.repeat(24)}`;
+    const script: Script = [
+      { kind: 'tool', suffix: 'fleet_status', args: {} },
+      { kind: 'tool', suffix: 'dispatch', args: { agent: 'claude', task, repo } },
+      { kind: 'final', text: `dispatched through ${cli.agent}` },
+    ];
+    api.script(modelKey, script);
+    const ctx: Ctx = { bin, home: cliHome, project, mcpUrl: `${edge.url}/mcp`, apiKey, modelUrl: api.url, modelKey };
+
+    const added = await cli.add(ctx);
+    const out = await cli.prompt(ctx, 'Check the fleet, then dispatch the scripted task.');
+
+    const reqs = api.requestsFor(modelKey);
+    if (process.env.MCP_CLIENTS_DEBUG) await writeFile(path.join(tmpdir(), `mcp-clients-${cli.agent}.json`), JSON.stringify({ out, reqs }, null, 1));
+    const offered = [...new Set(reqs.flatMap(offeredNames))];
+    const names = { status: toolBySuffix(offered, 'fleet_status'), dispatch: toolBySuffix(offered, 'dispatch') };
+    process.stderr.write(`${cli.agent}: the model saw the edge's tools as ${JSON.stringify(names)}\n`);
+    expect({ names, added }).toEqual({ names: { status: expect.any(String), dispatch: expect.any(String) }, added: expect.any(String) });
+    // The call reached the edge: the run is in the store with the scripted task.
+    const runs = (await stores.runs.list(tenantId)).runs.filter((r) => r.task === task);
+    expect({ runs: runs.length, out: runs.length === 1 ? '' : out }).toEqual({ runs: 1, out: '' });
+    // Both results reached the model, each in the request after its call: fleet_status's (the tenant's usage line) and dispatch's (the new run's id).
+    const first = (needle: string) => reqs.findIndex((r) => r.text.includes(needle));
+    expect({ fleet: first('your usage (pro)') >= 1, dispatched: first(runs[0]!.runId) > first('your usage (pro)') }).toEqual({ fleet: true, dispatched: true });
+    expect(out).toContain(`dispatched through ${cli.agent}`);
   }, 300_000);
   afterAll(async () => {
     await edge?.close(1_000);

@@ -181,11 +181,16 @@ export function shellCall(tools: readonly OfferedTool[], command: string): Shell
  * name or on its namespace and name joined (codex offers MCP tools in a namespace per server).
  */
 export function namedCall(tools: readonly OfferedTool[], suffix: string, args: Record<string, unknown>): ShellCall | undefined {
-  const full = (t: OfferedTool) => `${t.namespace ?? ''}${t.name}`;
   const fns = tools.filter((t) => t.type === 'function');
-  const name = toolBySuffix(fns.map(full), suffix);
-  const tool = fns.find((t) => full(t) === name);
+  const name = toolBySuffix(fns.map(qualifiedName), suffix);
+  const tool = fns.find((t) => qualifiedName(t) === name);
   return tool ? { kind: 'function', name: tool.name, namespace: tool.namespace, arguments: JSON.stringify(args) } : undefined;
+}
+
+/** A tool's name with its namespace (`mcp__outpost` + `dispatch` → `mcp__outpost.dispatch`; `functions` dropped). */
+export function qualifiedName(t: OfferedTool): string {
+  if (!t.namespace || t.namespace === 'functions') return t.name;
+  return /[_.\-/]$/.test(t.namespace) ? `${t.namespace}${t.name}` : `${t.namespace}.${t.name}`;
 }
 
 function callItem(call: ShellCall): Record<string, unknown> {
