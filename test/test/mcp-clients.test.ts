@@ -17,6 +17,8 @@ interface McpClientCli {
   agent: Extract<AgentName, 'claude' | 'codex' | 'gemini'>;
   /** Registers the edge as MCP server `outpost` the way the CLI's docs say, in `home` for `project`. */
   add(o: Ctx): Promise<string>;
+  /** What `add` prints when the server is registered (and, for gemini, listed as connected, not "Disabled"). */
+  added: RegExp;
   /** Runs the prompt headless; the model API answers with the key's script. */
   prompt(o: Ctx, prompt: string): Promise<string>;
 }
@@ -42,6 +44,7 @@ const exec = async (bin: string, args: string[], cwd: string, env: Record<string
 
 const claude: McpClientCli = {
   agent: 'claude',
+  added: /Added HTTP MCP server outpost/,
   add: (o) => exec(o.bin, ['mcp', 'add', '--transport', 'http', 'outpost', o.mcpUrl, '--header', `Authorization: Bearer ${o.apiKey}`], o.project, claudeEnv(o)),
   // `mcp__outpost` allows every tool of the server (Claude Code's permission rule syntax); root may not skip permissions.
   prompt: (o, prompt) => exec(o.bin, ['-p', prompt, '--output-format', 'json', '--allowedTools', 'mcp__outpost', '--max-turns', '6'], o.project, claudeEnv(o)),
@@ -53,6 +56,7 @@ function claudeEnv(o: Ctx): Record<string, string> {
 
 const codex: McpClientCli = {
   agent: 'codex',
+  added: /Added global MCP server 'outpost'/,
   // Writes `[mcp_servers.outpost] url, bearer_token_env_var` into $CODEX_HOME/config.toml.
   add: (o) => exec(o.bin, ['mcp', 'add', 'outpost', '--url', o.mcpUrl, '--bearer-token-env-var', 'OUTPOST_API_KEY'], o.project, codexEnv(o)),
   prompt: (o, prompt) =>
@@ -88,6 +92,7 @@ function codexEnv(o: Ctx): Record<string, string> {
 
 const gemini: McpClientCli = {
   agent: 'gemini',
+  added: /outpost: .*\(http\) - Connected/,
   add: async (o) => {
     const dir = path.join(o.home, '.gemini');
     await mkdir(dir, { recursive: true });
@@ -190,53 +195,15 @@ describe('real MCP clients: Claude Code, Codex CLI, Gemini CLI call the edge as 
     const offered = [...new Set(reqs.flatMap(offeredNames))];
     const names = { status: toolBySuffix(offered, 'fleet_status'), dispatch: toolBySuffix(offered, 'dispatch') };
     process.stderr.write(`${cli.agent}: the model saw the edge's tools as ${JSON.stringify(names)}\n`);
-    expect({ names, added }).toEqual({ names: { status: expect.any(String), dispatch: expect.any(String) }, added: expect.any(String) });
+    expect({ names, added }).toEqual({ names: { status: expect.any(String), dispatch: expect.any(String) }, added: expect.stringMatching(cli.added) });
     // The call reached the edge: the run is in the store with the scripted task.
     const runs = (await stores.runs.list(tenantId)).runs.filter((r) => r.task === task);
     expect({ runs: runs.length, out: runs.length === 1 ? '' : out }).toEqual({ runs: 1, out: '' });
-    // Both results reached the model, each in the request after its call: fleet_status's (the tenant's usage line) and dispatch's (the new run's id).
-    const first = (needle: string) => reqs.findIndex((r) => r.text.includes(needle));
-    expect({ fleet: first('your usage (pro)') >= 1, dispatched: first(runs[0]!.runId) > first('your usage (pro)') }).toEqual({ fleet: true, dispatched: true });
+    // Both results reached the model, each in a request after its call: fleet_status's usage of the tenant's tier (claude
+    // and codex pass the structured result as JSON, gemini the text) and dispatch's new run id.
+    const first = (re: RegExp) => reqs.findIndex((r) => re.test(r.text));
+    const fleet = first(/your usage \(pro\)|"usage":\{"tier":"pro"/);
+    expect({ fleet: fleet >= 1, dispatched: first(new RegExp(runs[0]!.runId)) > fleet }).toEqual({ fleet: true, dispatched: true });
     expect(out).toContain(`dispatched through ${cli.agent}`);
-  }, 300_000);
-  afterAll(async () => {
-    await edge?.close(1_000);
-    await stack?.stop();
-    await api?.close();
-    if (home) await rm(home, { recursive: true, force: true });
-  });
-
-  it.each([claude, codex, gemini])('$agent: fleet_status, then dispatch; the run is in the store and both results reach the model', async (cli) => {
-    const bin = await pinnedCli(cli.agent);
-    const cliHome = path.join(home, `home-${cli.agent}`);
-    const project = path.join(home, `project-${cli.agent}`);
-    await mkdir(path.join(cliHome, '.codex'), { recursive: true });
-    await mkdir(project, { recursive: true });
-    const task = `Scripted task from ${cli.agent} via MCP ${Date.now()}`;
-    const modelKey = `sk-mcp-${cli.agent}-${'k'.repeat(24)}`;
-    const script: Script = [
-      { kind: 'tool', suffix: 'fleet_status', args: {} },
-      { kind: 'tool', suffix: 'dispatch', args: { agent: 'claude', task, repo } },
-      { kind: 'final', text: `dispatched through ${cli.agent}` },
-    ];
-    api.script(modelKey, script);
-    const ctx: Ctx = { bin, home: cliHome, project, mcpUrl: `${edge.url}/mcp`, apiKey, modelUrl: api.url, modelKey };
-
-    const added = await cli.add(ctx);
-    const out = await cli.prompt(ctx, 'Check the fleet, then dispatch the scripted task.');
-
-    const reqs = api.requestsFor(modelKey);
-    if (process.env.MCP_CLIENTS_DEBUG) await writeFile(path.join(tmpdir(), `mcp-clients-${cli.agent}.json`), JSON.stringify({ out, reqs }, null, 1));
-    const offered = [...new Set(reqs.flatMap(offeredNames))];
-    const names = { status: toolBySuffix(offered, 'fleet_status'), dispatch: toolBySuffix(offered, 'dispatch') };
-    process.stderr.write(`${cli.agent}: the model saw the edge's tools as ${JSON.stringify(names)}\n`);
-    expect({ names, added }).toEqual({ names: { status: expect.any(String), dispatch: expect.any(String) }, added: expect.any(String) });
-    // The call reached the edge: the run is in the store with the scripted task.
-    const runs = (await stores.runs.list(tenantId)).runs.filter((r) => r.task === task);
-    expect({ runs: runs.length, out: runs.length === 1 ? '' : out }).toEqual({ runs: 1, out: '' });
-    // Both results reached the model: fleet_status's (the tenant's tier) and dispatch's (the new run's id).
-    const after = (n: number) => reqs.filter((r) => r.text.includes(runs[0]!.runId) || n === 0);
-    expect(reqs.some((r) => /"tier"\s*:\s*"pro"|tier: pro|\bpro\b/.test(r.text) && r.text.includes('fleet'))).toBe(true);
-    expect(after(1).length).toBeGreaterThan(0);
   }, 300_000);
 });
