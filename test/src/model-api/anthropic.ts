@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cutOff, sendJson, sseEvent, startSse } from './http.js';
-import { turnAt, type ScriptUsage, type Turn } from './script.js';
+import { toolBySuffix, turnAt, type ScriptUsage, type Turn } from './script.js';
 import type { Exchange, ProtocolHandler } from './server.js';
 
 /**
@@ -37,7 +37,7 @@ const MessagesRequest = z.object({
 });
 type MessagesRequest = z.infer<typeof MessagesRequest>;
 
-type Content = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, string> };
+type Content = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
 
 function answer(x: Exchange, body: MessagesRequest, turn: Turn, toolResults: number): void {
   if (turn.kind === 'status') return sendJson(x.res, turn.status, errorBody(turn.status, turn.message), errorHeaders(turn.status));
@@ -59,7 +59,12 @@ function answer(x: Exchange, body: MessagesRequest, turn: Turn, toolResults: num
   }
   const content: Content[] = [];
   if (turn.kind === 'final') content.push({ type: 'text', text: turn.text });
-  else {
+  else if (turn.kind === 'tool') {
+    // A side request without the tool gets a plain text, as for the shell tool below.
+    const name = toolBySuffix(body.tools?.flatMap((t) => (t.name ? [t.name] : [])) ?? [], turn.suffix);
+    if (name) content.push({ type: 'tool_use', id: `toolu_scripted_${toolResults + 1}`, name, input: turn.args });
+    else content.push({ type: 'text', text: `Call the tool ${turn.suffix}.` });
+  } else {
     // Claude Code's shell tool is `Bash` ({ command, description?, timeout? }). A side request
     // without it (a title, a summary) gets a plain text and leaves the script where it is.
     const tool = body.tools?.find((t) => t.name === 'Bash');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cutOff, sendJson, sseEvent, startSse } from './http.js';
-import { turnAt, type ScriptUsage, type Turn } from './script.js';
+import { toolBySuffix, turnAt, type ScriptUsage, type Turn } from './script.js';
 import type { Exchange, ProtocolHandler } from './server.js';
 
 /**
@@ -58,7 +58,7 @@ const GenerateRequest = z.object({
 });
 type GenerateRequest = z.infer<typeof GenerateRequest>;
 
-type ResponsePart = { text: string } | { functionCall: { name: string; args: Record<string, string> } };
+type ResponsePart = { text: string } | { functionCall: { name: string; args: Record<string, unknown> } };
 
 function answer(x: Exchange, body: GenerateRequest, turn: Turn, toolResults: number): void {
   switch (turn.kind) {
@@ -78,6 +78,11 @@ function answer(x: Exchange, body: GenerateRequest, turn: Turn, toolResults: num
     }
     case 'final':
       return respond(x, [{ text: turn.text }]);
+    case 'tool': {
+      const name = toolBySuffix(body.tools?.flatMap((t) => t.functionDeclarations ?? []).map((f) => f.name) ?? [], turn.suffix);
+      if (!name) return respond(x, [{ text: `Call the tool ${turn.suffix}.` }]);
+      return respond(x, [{ functionCall: { name, args: turn.args } }]);
+    }
     case 'shell':
     case 'loop': {
       const tool = shellTool(body.tools?.flatMap((t) => t.functionDeclarations ?? []) ?? []);

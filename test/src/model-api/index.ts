@@ -11,6 +11,6 @@ export function startScriptedModelApi(): Promise<ModelApi> {
   return start(PROTOCOLS);
 }
 
-export { turnAt, DEFAULT_USAGE, type Script, type ScriptUsage, type Turn } from './script.js';
+export { toolBySuffix, turnAt, DEFAULT_USAGE, type Script, type ScriptUsage, type Turn } from './script.js';
 export { strings, type Exchange, type ModelApi, type Protocol, type ProtocolHandler, type RecordedRequest } from './server.js';
 export { cutOff, sendJson, sseEvent, startSse } from './http.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cutOff, sendJson, sseEvent, startSse } from './http.js';
-import { turnAt, type ScriptUsage, type Turn } from './script.js';
+import { toolBySuffix, turnAt, type ScriptUsage, type Turn } from './script.js';
 import type { Exchange, ProtocolHandler } from './server.js';
 
 /**
@@ -62,7 +62,11 @@ function answer(x: Exchange, body: ChatRequest, turn: Turn, toolResults: number)
   let content: string | null = null;
   let calls: ToolCall[] | undefined;
   if (turn.kind === 'final') content = turn.text;
-  else {
+  else if (turn.kind === 'tool') {
+    const name = toolBySuffix((body.tools ?? []).flatMap((t) => (t.function ? [t.function.name] : [])), turn.suffix);
+    if (name) calls = [{ id: `call_${toolResults + 1}`, type: 'function', function: { name, arguments: JSON.stringify(turn.args) } }];
+    else content = `Call the tool ${turn.suffix}.`;
+  } else {
     const tool = shellTool(body.tools ?? []);
     if (tool) calls = [{ id: `call_${toolResults + 1}`, type: 'function', function: { name: tool.name, arguments: JSON.stringify({ [tool.arg]: turn.command }) } }];
     // A client without a shell tool (aider edits by text) gets the command as a fenced block.

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { cutOff, sendJson, sseEvent, startSse } from './http.js';
-import { turnAt, type ScriptUsage, type Turn } from './script.js';
+import { toolBySuffix, turnAt, type ScriptUsage, type Turn } from './script.js';
 import type { Exchange, ProtocolHandler, RecordedRequest } from './server.js';
 
 /**
@@ -54,6 +54,15 @@ function answer(x: Exchange): void {
     case 'final':
       stream(x, [{ type: 'message', id: itemId('msg'), role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: turn.text, annotations: [] }] }]);
       return;
+    case 'tool': {
+      const call = namedCall(offeredTools(body), turn.suffix, turn.args);
+      if (!call) {
+        sendJson(x.res, 400, { error: { message: `scripted API: the request offers no tool named ${turn.suffix}`, type: 'invalid_request_error', param: 'tools', code: null } });
+        return;
+      }
+      stream(x, [callItem(call)]);
+      return;
+    }
     case 'shell':
     case 'loop': {
       const call = shellCall(offeredTools(body), turn.command);
@@ -165,6 +174,23 @@ export function shellCall(tools: readonly OfferedTool[], command: string): Shell
   const shell = find('function', 'shell');
   if (shell) return { kind: 'function', name: shell.name, namespace: shell.namespace, arguments: JSON.stringify({ command: ['bash', '-lc', command] }) };
   return undefined;
+}
+
+/**
+ * A function call of the offered tool `suffix` names (see toolBySuffix), matched on the tool's
+ * name or on its namespace and name joined (codex offers MCP tools in a namespace per server).
+ */
+export function namedCall(tools: readonly OfferedTool[], suffix: string, args: Record<string, unknown>): ShellCall | undefined {
+  const fns = tools.filter((t) => t.type === 'function');
+  const name = toolBySuffix(fns.map(qualifiedName), suffix);
+  const tool = fns.find((t) => qualifiedName(t) === name);
+  return tool ? { kind: 'function', name: tool.name, namespace: tool.namespace, arguments: JSON.stringify(args) } : undefined;
+}
+
+/** A tool's name with its namespace (`mcp__outpost` + `dispatch` → `mcp__outpost.dispatch`; `functions` dropped). */
+export function qualifiedName(t: OfferedTool): string {
+  if (!t.namespace || t.namespace === 'functions') return t.name;
+  return /[_.\-/]$/.test(t.namespace) ? `${t.namespace}${t.name}` : `${t.namespace}.${t.name}`;
 }
 
 function callItem(call: ShellCall): Record<string, unknown> {
