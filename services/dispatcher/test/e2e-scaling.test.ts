@@ -42,7 +42,12 @@ describe('local fleet scaling with real workers', () => {
       expect(ended.map((r) => r.status)).toEqual(Array(10).fill('succeeded'));
       await until(() => fleet.scaler.workerIds('pro').length === 0, { what: 'back to min (0)', timeoutMs: 60_000 });
       expect(most).toBe(3);
-      expect(await h.stores.workers.getFleetState('pro')).toMatchObject({ desired: 0, min: 0, max: 3, source: 'local' });
+      // The tick records the fleet state after the scaler stopped the workers: wait for that write.
+      const state = await until(async () => {
+        const s = await h.stores.workers.getFleetState('pro');
+        return s?.desired === 0 ? s : undefined;
+      }, { what: 'fleet state desired 0', timeoutMs: 10_000 });
+      expect(state).toMatchObject({ desired: 0, min: 0, max: 3, source: 'local' });
     } finally {
       clearInterval(sampler);
     }
