@@ -148,7 +148,8 @@ describe('a real MCP client over stdio: the `claude mcp add` line npm start prin
     const http = banner
       .split('\n')
       .map((x) => x.trim())
-      .find((x) => x.startsWith('claude mcp add --transport http'));
+      .find((x) => x.startsWith('claude mcp add --transport http') && x.includes('--header'));
+    // The first HTTP line is the OAuth one (no header: the client signs in); this one carries the key.
     expect(http).toBeDefined();
     for (const [name, line] of [['outpost-http', http!], ['outpost-stdio', stdioLine(banner)]] as const) {
       const project = path.join(dir, 'elsewhere', name);
