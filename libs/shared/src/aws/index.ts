@@ -28,3 +28,4 @@ export {
   type TableId,
 } from './resources.js';
 export { ARTIFACT_TIER_TAG, artifactTagging } from './artifact-retention.js';
+export type { UpdateInput, UpdateParts } from './update-expression.js';

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock } from '../core/clock.js';
 import {
   isConditionalCheckFailed,
@@ -9,10 +9,9 @@ import {
   TransitionRefusedError,
 } from '../core/errors.js';
 import { newToken } from '../core/ids.js';
-import { decodeCursor, encodeCursor, pick, planRunList, type ListRunsQuery } from './run-list-plan.js';
-
-export type { ListRunsQuery } from './run-list-plan.js';
-import { RUN_INDEX } from '../aws/resources.js';
+import { combine, toUpdateInput, type UpdateParts } from '../aws/update-expression.js';
+import type { ListRunsQuery } from './run-list-plan.js';
+import { countRunsByStatus, listActiveRuns, listRuns, type ActiveRunsPage, type ActiveRunsQuery, type ListRunsPage, type RunTable } from './run-queries.js';
 import { chainKeys, type ChainLink } from './run-chains.js';
 import {
   RunRecord,
@@ -23,13 +22,33 @@ import {
   type RunStatus,
   type RunSummary,
   RunSpendView,
-  Continuation,
+  type Continuation,
   type Tags,
   TerminalStatus,
 } from '../schemas/run.js';
 import { DEFAULT_TIERS, type TierName, type TierTable } from '../config/tiers.js';
-import { terminalEvent } from '../webhooks/events.js';
-import { withOutboxMark } from '../webhooks/outbox.js';
+import {
+  cancelRequest,
+  indexFields,
+  isQueued,
+  leaseExpired,
+  leaseHeld,
+  leaseRefusal,
+  leaseRenewal,
+  progress,
+  promotionWrite,
+  resendClaim,
+  runExists,
+  toQueued,
+  toRunning,
+  toTerminal,
+  type TerminalFields,
+  unleased,
+  versionBump,
+} from './run-transitions.js';
+
+export type { ListRunsQuery } from './run-list-plan.js';
+export type { ActiveRunsPage, ActiveRunsQuery, ListRunsPage } from './run-queries.js';
 
 export interface NewRun {
   tenantId: string;
@@ -50,11 +69,6 @@ export interface NewRun {
   idempotencyKey?: string;
   /** A follow-up's place in its chain (chainLink() computes it from the parent). */
   chain?: ChainLink;
-}
-
-export interface ListRunsPage {
-  runs: RunRecord[];
-  nextCursor?: string;
 }
 
 export interface FinishInput {
@@ -85,8 +99,6 @@ export interface RunStoreOptions {
   onRunEnded?: RunEndedHook;
 }
 
-type Values = Record<string, unknown>;
-
 /**
  * Every DynamoDB access to runs. Each status transition is one conditional UpdateItem; every
  * write a worker makes is conditioned on its lease token (fencing). No Scan. Every terminal
@@ -99,9 +111,12 @@ export class RunStore {
   private readonly tiers: TierTable;
   private readonly onRunEnded: RunEndedHook | undefined;
 
+  private readonly reads: RunTable;
+
   constructor(options: RunStoreOptions) {
     this.table = options.tableName;
     this.doc = options.doc;
+    this.reads = { doc: options.doc, tableName: options.tableName };
     this.clock = options.clock ?? systemClock;
     this.tiers = options.tiers ?? DEFAULT_TIERS;
     this.onRunEnded = options.onRunEnded;
@@ -120,10 +135,8 @@ export class RunStore {
       attempt: 0,
       createdAt: now,
       queuedAt: now,
-      tenantStatus: `${input.tenantId}#queued`,
+      ...indexFields({ tenantId: input.tenantId, tier: input.tier, status: 'queued', activeSk: now }),
       tenantAgent: `${input.tenantId}#${input.agent}`,
-      activePk: activePk('queued', input.tier),
-      activeSk: now,
       version: 0,
     });
     try {
@@ -158,39 +171,17 @@ export class RunStore {
 
   /** One page of a tenant's runs, newest first, from a Query on the table or an index. */
   async list(tenantId: string, query: ListRunsQuery = {}): Promise<ListRunsPage> {
-    const limit = Math.min(Math.max(query.limit ?? 20, 1), 100);
-    const plan = planRunList(tenantId, query);
-    const { index, names, values, filters } = plan;
-    let startKey = query.cursor ? decodeCursor(query.cursor, tenantId, plan.source) : undefined;
-    const runs: RunRecord[] = [];
-    // With a filter DynamoDB may return short pages; keep reading until the page is full.
-    for (;;) {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          ...(index ? { IndexName: index } : { ConsistentRead: true }),
-          KeyConditionExpression: plan.keyCondition,
-          ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ScanIndexForward: false,
-          // One more than needed: DynamoDB returns a LastEvaluatedKey whenever it stops at Limit, so
-          // reading exactly `limit` would hand out a cursor to an empty last page.
-          Limit: filters.length ? Math.max(limit * 2, 25) : limit - runs.length + 1,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      const items = out.Items ?? [];
-      let used = 0;
-      while (used < items.length && runs.length < limit) runs.push(RunRecord.parse(items[used++]));
-      const last = runs[runs.length - 1];
-      if (runs.length >= limit && last) {
-        const more = used < items.length || out.LastEvaluatedKey !== undefined;
-        return { runs, ...(more ? { nextCursor: encodeCursor(tenantId, plan.source, pick(last, plan.keyAttrs)) } : {}) };
-      }
-      if (!out.LastEvaluatedKey) return { runs };
-      startKey = out.LastEvaluatedKey;
-    }
+    return listRuns(this.reads, tenantId, query);
+  }
+
+  /** Runs of one tier in one active status, oldest first (queue time or lease expiry), from the sparse index. */
+  async listActive(input: ActiveRunsQuery): Promise<ActiveRunsPage> {
+    return listActiveRuns(this.reads, input);
+  }
+
+  /** Number of a tenant's runs in a status (Query with Select COUNT on the status index). */
+  async countByStatus(tenantId: string, status: RunStatus): Promise<number> {
+    return countRunsByStatus(this.reads, tenantId, status);
   }
 
   /**
@@ -206,42 +197,10 @@ export class RunStore {
   }): Promise<{ run: RunRecord; leaseToken: string }> {
     const now = this.clock.now();
     const leaseToken = newToken();
-    const expires = new Date(now.getTime() + input.leaseMs).toISOString();
-    // Webhook outbox: the start is marked in the same write (subscribers of run.started only get it).
-    const started = withOutboxMark(
-      'SET #status = :running, #tenantStatus = :ts, workerId = :worker, leaseToken = :token, leaseExpiresAt = :expires, ' +
-        'startedAt = :now, attempt = attempt + :one, activePk = :activePk, activeSk = :expires, version = version + :one',
-      {},
-      { runId: input.runId, event: 'run.started', at: now.toISOString() },
-    );
+    const leaseExpiresAt = new Date(now.getTime() + input.leaseMs).toISOString();
     try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { tenantId: input.tenantId, runId: input.runId },
-          UpdateExpression: started.update,
-          ConditionExpression:
-            'attribute_exists(runId) AND tier = :tier AND attempt < maxAttempts AND attribute_not_exists(cancelRequestedAt) AND ' +
-            '(#status = :queued OR (#status = :running AND leaseExpiresAt < :nowIso))',
-          ExpressionAttributeNames: { '#status': 'status', '#tenantStatus': 'tenantStatus' },
-          ExpressionAttributeValues: {
-            ':running': 'running',
-            ':queued': 'queued',
-            ':ts': `${input.tenantId}#running`,
-            ':worker': input.workerId,
-            ':token': leaseToken,
-            ':expires': expires,
-            ':now': now.toISOString(),
-            ':nowIso': now.toISOString(),
-            ':one': 1,
-            ':tier': input.tier,
-            ':activePk': activePk('running', input.tier),
-            ...started.values,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { run: RunRecord.parse(out.Attributes), leaseToken };
+      const run = await this.write(input, toRunning({ ...input, leaseToken, leaseExpiresAt, now }));
+      return { run, leaseToken };
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
       const current = await this.require(input.tenantId, input.runId);
@@ -251,8 +210,7 @@ export class RunStore {
 
   /** Extends the caller's lease; returns the run so the caller sees a cancel request. */
   async renewLease(input: { tenantId: string; runId: string; leaseToken: string; leaseMs: number }): Promise<RunRecord> {
-    const expires = new Date(this.clock.now().getTime() + input.leaseMs).toISOString();
-    return this.fenced(input, 'SET leaseExpiresAt = :expires, activeSk = :expires', { ':expires': expires });
+    return this.fenced(input, leaseRenewal(new Date(this.clock.now().getTime() + input.leaseMs).toISOString()));
   }
 
   /** Writes progress fields of a leased run (log tail, chunk count, base commit); no status change. */
@@ -268,20 +226,15 @@ export class RunStore {
     /** A follow-up's way of carrying its parent's conversation. */
     continuation?: Continuation;
   }): Promise<RunRecord> {
-    const sets: string[] = [];
-    const values: Values = {};
-    if (input.spend !== undefined) (sets.push('spend = :spend'), (values[':spend'] = RunSpendView.parse(input.spend)));
-    if (input.logTail !== undefined) (sets.push('logTail = :logTail'), (values[':logTail'] = input.logTail));
-    if (input.logChunks !== undefined) (sets.push('logChunks = :logChunks'), (values[':logChunks'] = input.logChunks));
-    if (input.baseCommit !== undefined) (sets.push('baseCommit = :baseCommit'), (values[':baseCommit'] = input.baseCommit));
-    if (input.continuation !== undefined) (sets.push('continuation = :cont'), (values[':cont'] = Continuation.parse(input.continuation)));
-    if (sets.length === 0) {
+    const { tenantId, runId, leaseToken, ...fields } = input;
+    const parts = progress(fields);
+    if (parts.set.length === 0) {
       // Nothing to write, but the caller still learns whether it holds the lease.
-      const current = await this.get(input.tenantId, input.runId);
-      if (current?.status !== 'running' || current.leaseToken !== input.leaseToken) throw new LeaseLostError(input.runId, current);
+      const current = await this.get(tenantId, runId);
+      if (current?.status !== 'running' || current.leaseToken !== leaseToken) throw new LeaseLostError(runId, current);
       return current;
     }
-    return this.fenced(input, `SET ${sets.join(', ')}`, values);
+    return this.fenced(input, parts);
   }
 
   /** running → a terminal status, by the lease holder. */
@@ -291,32 +244,9 @@ export class RunStore {
     // The run's tier decides its TTL; a lease that is already gone needs no write to find out.
     const current = await this.get(input.tenantId, input.runId);
     if (current?.status !== 'running' || current.leaseToken !== input.leaseToken) throw new LeaseLostError(input.runId, current);
-    const now = this.clock.now();
-    const values: Values = {
-      ':status': input.status,
-      ':ts': `${input.tenantId}#${input.status}`,
-      ':finishedAt': now.toISOString(),
-      ':expiresAt': this.expiresAt(current.tier, now),
-    };
-    const sets = ['#status = :status', '#tenantStatus = :ts', 'finishedAt = :finishedAt', 'expiresAt = :expiresAt'];
-    const optional: [string, unknown][] = [
-      ['exitCode', input.exitCode],
-      ['error', input.error],
-      ['summary', input.summary],
-      ['artifacts', input.artifacts],
-      ['logTail', input.logTail],
-      ['spend', input.spend === undefined ? undefined : RunSpendView.parse(input.spend)],
-    ];
-    const names: Record<string, string> = { '#status': 'status', '#tenantStatus': 'tenantStatus' };
-    for (const [name, value] of optional) {
-      if (value === undefined) continue;
-      // Placeholders for every field: `error` (and others) are DynamoDB reserved words.
-      sets.push(`#${name} = :${name}`);
-      names[`#${name}`] = name;
-      values[`:${name}`] = value;
-    }
-    const marked = this.marked(input.runId, input.status, now, `SET ${sets.join(', ')} REMOVE leaseToken, leaseExpiresAt, activePk, activeSk`, values);
-    const run = await this.fenced(input, marked.update, marked.values, names);
+    const spend = input.spend === undefined ? undefined : RunSpendView.parse(input.spend);
+    const fields = { exitCode: input.exitCode, error: input.error, summary: input.summary, artifacts: input.artifacts, logTail: input.logTail, spend };
+    const run = await this.fenced(input, this.toTerminal(current, input.status, fields));
     await this.ended(run);
     return run;
   }
@@ -326,20 +256,7 @@ export class RunStore {
    * `countAttempt: false` the attempt is given back, so a shutdown does not use up retries.
    */
   async release(input: { tenantId: string; runId: string; tier: TierName; leaseToken: string; countAttempt: boolean }): Promise<RunRecord> {
-    const now = this.nowIso();
-    return this.fenced(
-      input,
-      'SET #status = :queued, #tenantStatus = :ts, queuedAt = :now, activePk = :activePk, activeSk = :now, attempt = attempt - :giveBack ' +
-        'REMOVE leaseToken, leaseExpiresAt, workerId',
-      {
-        ':queued': 'queued',
-        ':ts': `${input.tenantId}#queued`,
-        ':now': now,
-        ':activePk': activePk('queued', input.tier),
-        ':giveBack': input.countAttempt ? 0 : 1,
-      },
-      { '#status': 'status', '#tenantStatus': 'tenantStatus' },
-    );
+    return this.fenced(input, toQueued({ ...input, now: this.clock.now(), giveBackAttempt: !input.countAttempt }));
   }
 
   /**
@@ -354,34 +271,12 @@ export class RunStore {
     observedLeaseToken: string;
   }): Promise<RunRecord> {
     const now = this.clock.now();
-    const nowIso = now.toISOString();
     const current = await this.require(input.tenantId, input.runId);
     const exhausted = current.attempt >= current.maxAttempts;
-    const names = { '#status': 'status', '#tenantStatus': 'tenantStatus' };
-    const condition =
-      '#status = :running AND leaseToken = :observed AND leaseExpiresAt < :now AND ' +
-      (exhausted ? 'attempt >= maxAttempts' : 'attempt < maxAttempts');
-    const values: Values = { ':running': 'running', ':observed': input.observedLeaseToken, ':now': nowIso };
-    let update: string;
-    if (exhausted) {
-      update =
-        'SET #status = :failed, #tenantStatus = :ts, finishedAt = :now, expiresAt = :expiresAt, #error = :error ' +
-        'REMOVE leaseToken, leaseExpiresAt, activePk, activeSk';
-      Object.assign(values, {
-        ':failed': 'failed',
-        ':ts': `${input.tenantId}#failed`,
-        ':expiresAt': this.expiresAt(current.tier, now),
-        ':error': { code: 'lease_expired', message: `the worker stopped renewing its lease; gave up after ${current.attempt} attempts` },
-      });
-      Object.assign(names, { '#error': 'error' });
-    } else {
-      update =
-        'SET #status = :queued, #tenantStatus = :ts, queuedAt = :now, activePk = :activePk, activeSk = :now ' +
-        'REMOVE leaseToken, leaseExpiresAt, workerId';
-      Object.assign(values, { ':queued': 'queued', ':ts': `${input.tenantId}#queued`, ':activePk': activePk('queued', input.tier) });
-    }
-    const marked = exhausted ? this.marked(input.runId, 'failed', now, update, values) : { update, values };
-    const run = await this.transition(input, 'expire lease', marked.update, condition, marked.values, names);
+    const expired = leaseExpired({ observedLeaseToken: input.observedLeaseToken, now, attemptsLeft: !exhausted });
+    const error: RunError = { code: 'lease_expired', message: `the worker stopped renewing its lease; gave up after ${current.attempt} attempts` };
+    const next = exhausted ? this.toTerminal(current, 'failed', { error }) : toQueued({ ...input, now });
+    const run = await this.transition(input, 'expire lease', combine(next, expired));
     if (exhausted) await this.ended(run);
     return run;
   }
@@ -389,42 +284,20 @@ export class RunStore {
   /** queued → cancelled, at once. */
   async cancelQueued(input: { tenantId: string; runId: string; reason?: string }): Promise<RunRecord> {
     const current = await this.require(input.tenantId, input.runId);
-    const now = this.clock.now();
-    const marked = this.marked(
-      input.runId,
-      'cancelled',
-      now,
-      'SET #status = :cancelled, #tenantStatus = :ts, finishedAt = :now, cancelRequestedAt = :now, cancelReason = :reason, #error = :error, ' +
-        'expiresAt = :expiresAt REMOVE activePk, activeSk',
-      {
-        ':cancelled': 'cancelled',
-        ':queued': 'queued',
-        ':ts': `${input.tenantId}#cancelled`,
-        ':now': now.toISOString(),
-        ':reason': input.reason ?? 'cancelled by request',
-        ':error': { code: 'cancelled', message: input.reason ?? 'cancelled by request' },
-        ':expiresAt': this.expiresAt(current.tier, now),
-      },
-    );
-    const run = await this.transition(input, 'cancel', marked.update, '#status = :queued', marked.values, {
-      '#status': 'status',
-      '#tenantStatus': 'tenantStatus',
-      '#error': 'error',
+    const reason = input.reason ?? 'cancelled by request';
+    const cancelled = this.toTerminal(current, 'cancelled', {
+      cancelRequestedAt: this.nowIso(),
+      cancelReason: reason,
+      error: { code: 'cancelled', message: reason },
     });
+    const run = await this.transition(input, 'cancel', combine(cancelled, isQueued()));
     await this.ended(run);
     return run;
   }
 
   /** Marks a running run for cancellation; its worker stops the agent and writes `cancelled`. */
   async requestCancel(input: { tenantId: string; runId: string; reason?: string }): Promise<RunRecord> {
-    return this.transition(
-      input,
-      'request cancel',
-      'SET cancelRequestedAt = if_not_exists(cancelRequestedAt, :now), cancelReason = if_not_exists(cancelReason, :reason)',
-      '#status = :running',
-      { ':running': 'running', ':now': this.nowIso(), ':reason': input.reason ?? 'cancelled by request' },
-      { '#status': 'status' },
-    );
+    return this.transition(input, 'request cancel', cancelRequest(this.clock.now(), input.reason ?? 'cancelled by request'));
   }
 
   /**
@@ -433,34 +306,9 @@ export class RunStore {
    */
   async failDeadLettered(input: { tenantId: string; runId: string; receiveCount?: number }): Promise<RunRecord> {
     const current = await this.require(input.tenantId, input.runId);
-    const now = this.clock.now();
-    const marked = this.marked(
-      input.runId,
-      'failed',
-      now,
-      'SET #status = :failed, #tenantStatus = :ts, finishedAt = :now, expiresAt = :expiresAt, #error = :error ' +
-        'REMOVE leaseToken, leaseExpiresAt, activePk, activeSk',
-      {
-        ':failed': 'failed',
-        ':queued': 'queued',
-        ':running': 'running',
-        ':ts': `${input.tenantId}#failed`,
-        ':now': now.toISOString(),
-        ':expiresAt': this.expiresAt(current.tier, now),
-        ':error': {
-          code: 'dead_lettered',
-          message: `no worker could settle this run's job${input.receiveCount ? ` after ${input.receiveCount} deliveries` : ''}`,
-        },
-      },
-    );
-    const run = await this.transition(
-      input,
-      'fail dead-lettered',
-      marked.update,
-      '#status = :queued OR (#status = :running AND leaseExpiresAt < :now)',
-      marked.values,
-      { '#status': 'status', '#tenantStatus': 'tenantStatus', '#error': 'error' },
-    );
+    const deliveries = input.receiveCount ? ` after ${input.receiveCount} deliveries` : '';
+    const error: RunError = { code: 'dead_lettered', message: `no worker could settle this run's job${deliveries}` };
+    const run = await this.transition(input, 'fail dead-lettered', combine(this.toTerminal(current, 'failed', { error }), unleased(this.clock.now())));
     await this.ended(run);
     return run;
   }
@@ -473,54 +321,7 @@ export class RunStore {
     /** Write only if the current promotion is absent (undefined) or has this status. */
     expectStatus?: Promotion['status'] | 'absent';
   }): Promise<RunRecord> {
-    let condition = '#status = :succeeded';
-    const values: Values = { ':succeeded': 'succeeded', ':promotion': input.promotion };
-    if (input.expectStatus === 'absent') condition += ' AND attribute_not_exists(promotion)';
-    else if (input.expectStatus) {
-      condition += ' AND promotion.#pstatus = :expect';
-      values[':expect'] = input.expectStatus;
-    }
-    // A promotion that landed is a webhook event (run.promoted), marked by the same write.
-    const marked =
-      input.promotion.status === 'succeeded'
-        ? withOutboxMark('SET promotion = :promotion', values, { runId: input.runId, event: 'run.promoted', at: this.nowIso() })
-        : { update: 'SET promotion = :promotion', values };
-    return this.transition(input, 'set promotion', marked.update, condition, marked.values, {
-      '#status': 'status',
-      ...(input.expectStatus && input.expectStatus !== 'absent' ? { '#pstatus': 'status' } : {}),
-    });
-  }
-
-  /** Runs of one tier in one active status, oldest first (queue time or lease expiry), from the sparse index. */
-  async listActive(input: {
-    tier: TierName;
-    status: 'queued' | 'running';
-    /** Only entries whose sort time is before this. */
-    before?: Date;
-    limit?: number;
-    startKey?: Record<string, unknown>;
-  }): Promise<{ runs: RunRecord[]; lastKey?: Record<string, unknown> }> {
-    const values: Values = { ':pk': activePk(input.status, input.tier) };
-    let cond = 'activePk = :pk';
-    if (input.before) {
-      cond += ' AND activeSk < :before';
-      values[':before'] = input.before.toISOString();
-    }
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        IndexName: RUN_INDEX.active,
-        KeyConditionExpression: cond,
-        ExpressionAttributeValues: values,
-        ScanIndexForward: true,
-        Limit: input.limit ?? 100,
-        ...(input.startKey ? { ExclusiveStartKey: input.startKey } : {}),
-      }),
-    );
-    return {
-      runs: (out.Items ?? []).map((i) => RunRecord.parse(i)),
-      ...(out.LastEvaluatedKey ? { lastKey: out.LastEvaluatedKey } : {}),
-    };
+    return this.transition(input, 'set promotion', promotionWrite({ ...input, now: this.clock.now() }));
   }
 
   /**
@@ -529,76 +330,41 @@ export class RunStore {
    * only one sends, and the run is not re-sent again before another threshold has passed.
    */
   async claimResend(input: { tenantId: string; runId: string; observedActiveSk: string }): Promise<RunRecord> {
-    return this.transition(
-      input,
-      'claim resend',
-      'SET activeSk = :now, resentAt = :now',
-      '#status = :queued AND activeSk = :observed',
-      { ':queued': 'queued', ':observed': input.observedActiveSk, ':now': this.nowIso() },
-      { '#status': 'status' },
-    );
-  }
-
-  /** Number of a tenant's runs in a status (Query with Select COUNT on the status index). */
-  async countByStatus(tenantId: string, status: RunStatus): Promise<number> {
-    let total = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: RUN_INDEX.byStatus,
-          KeyConditionExpression: 'tenantStatus = :ts',
-          ExpressionAttributeValues: { ':ts': `${tenantId}#${status}` },
-          Select: 'COUNT',
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      total += out.Count ?? 0;
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return total;
+    return this.transition(input, 'claim resend', resendClaim(input.observedActiveSk, this.clock.now()));
   }
 
   // --- internals ---
-
-  /** A terminal update with its webhook event marked in the same UpdateItem (no transaction needed). */
-  private marked(runId: string, status: TerminalStatus, now: Date, update: string, values: Values) {
-    return withOutboxMark(update, values, { runId, event: terminalEvent(status), at: now.toISOString() });
-  }
 
   private nowIso(): string {
     return this.clock.now().toISOString();
   }
 
   /**
-   * The TTL (epoch seconds) of a run of `tier` that ends at `now`. Callers read the tier from the
-   * run item before their write: safe, since a run's tier never changes after create().
+   * → a terminal status now, its TTL from the run's tier. The caller read the run before its
+   * write: safe, since a run's tier never changes after create().
    */
-  private expiresAt(tier: TierName, now: Date): number {
-    return Math.floor(now.getTime() / 1000) + this.tiers[tier].retentionDays * 86_400;
+  private toTerminal(run: RunRecord, status: TerminalStatus, fields: TerminalFields): UpdateParts {
+    const { tenantId, runId, tier } = run;
+    return toTerminal({ tenantId, runId, tier, status, now: this.clock.now(), retentionDays: this.tiers[tier].retentionDays, fields });
+  }
+
+  /** One conditional UpdateItem with `version` moved on; the run as written. */
+  private async write(key: { tenantId: string; runId: string }, parts: UpdateParts): Promise<RunRecord> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { tenantId: key.tenantId, runId: key.runId },
+        ...toUpdateInput(combine(parts, versionBump())),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return RunRecord.parse(out.Attributes);
   }
 
   /** An update conditioned on the caller's lease (status running, same token); else LeaseLostError. */
-  private async fenced(
-    input: { tenantId: string; runId: string; leaseToken: string },
-    update: string,
-    values: Values,
-    names: Record<string, string> = {},
-  ): Promise<RunRecord> {
+  private async fenced(input: { tenantId: string; runId: string; leaseToken: string }, parts: UpdateParts): Promise<RunRecord> {
     try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { tenantId: input.tenantId, runId: input.runId },
-          UpdateExpression: `${update.replace(/^SET /, 'SET version = version + :one, ')}`,
-          ConditionExpression: '#fStatus = :fRunning AND leaseToken = :fToken',
-          ExpressionAttributeNames: { ...names, '#fStatus': 'status' },
-          ExpressionAttributeValues: { ...values, ':fRunning': 'running', ':fToken': input.leaseToken, ':one': 1 },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return RunRecord.parse(out.Attributes);
+      return await this.write(input, combine(parts, leaseHeld(input.leaseToken)));
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
       throw new LeaseLostError(input.runId, await this.get(input.tenantId, input.runId), { cause: err });
@@ -606,27 +372,9 @@ export class RunStore {
   }
 
   /** A conditional update that is not lease-fenced; a refused condition reports the current run. */
-  private async transition(
-    input: { tenantId: string; runId: string },
-    label: string,
-    update: string,
-    condition: string,
-    values: Values,
-    names: Record<string, string>,
-  ): Promise<RunRecord> {
+  private async transition(input: { tenantId: string; runId: string }, label: string, parts: UpdateParts): Promise<RunRecord> {
     try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { tenantId: input.tenantId, runId: input.runId },
-          UpdateExpression: update.replace(/^SET /, 'SET version = version + :one, '),
-          ConditionExpression: `attribute_exists(runId) AND (${condition})`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ...values, ':one': 1 },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return RunRecord.parse(out.Attributes);
+      return await this.write(input, combine(runExists(), parts));
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
       const current = await this.require(input.tenantId, input.runId);
@@ -642,17 +390,4 @@ export class RunStore {
       // Counters are corrected by the dispatcher's reconciler; a failed decrement must not fail the run.
     }
   }
-}
-
-function activePk(status: 'queued' | 'running', tier: TierName): string {
-  return `${status}#${tier}`;
-}
-
-function leaseRefusal(run: RunRecord, tier: TierName, now: Date): LeaseRefusedError['reason'] {
-  if (run.tier !== tier) return 'wrong_tier';
-  if (run.status !== 'queued' && run.status !== 'running') return 'terminal';
-  if (run.cancelRequestedAt) return 'cancel_requested';
-  if (run.status === 'running' && run.leaseExpiresAt && run.leaseExpiresAt >= now.toISOString()) return 'leased';
-  if (run.attempt >= run.maxAttempts) return 'attempts_exhausted';
-  return 'leased';
 }

@@ -3,6 +3,7 @@ import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-s
 import { z } from 'zod';
 import { isConditionalCheckFailed } from '../core/errors.js';
 import { RUN_INDEX } from '../aws/resources.js';
+import { add, combine, set, type UpdateParts } from '../aws/update-expression.js';
 import { RunRecord } from '../schemas/run.js';
 import { WebhookEventType } from './events.js';
 
@@ -14,22 +15,17 @@ function shardOf(runId: string): string {
 }
 
 /**
- * Adds an outbox mark to a run-store UpdateExpression, so the event is written by the very
- * UpdateItem that makes the transition (dynalite has no transactions; one item needs none):
- * `outboxPk`/`outboxSk` put the run in the sparse `outbox` index, `outboxEvents` (a string set,
- * ADD so an earlier undelivered event is kept) holds `event@time` entries. A new mark moves
- * `outboxSk`, so a relay that read the old one cannot clear the new event.
+ * The outbox mark of an event, as update parts for the very UpdateItem that makes the transition
+ * (dynalite has no transactions; one item needs none): `outboxPk`/`outboxSk` put the run in the
+ * sparse `outbox` index, `outboxEvents` (a string set, ADD so an earlier undelivered event is
+ * kept) holds `event@time` entries. A new mark moves `outboxSk`, so a relay that read the old one
+ * cannot clear the new event.
  */
-export function withOutboxMark(
-  update: string,
-  values: Record<string, unknown>,
-  mark: { runId: string; event: WebhookEventType; at: string },
-): { update: string; values: Record<string, unknown> } {
-  if (!update.startsWith('SET ')) throw new Error('withOutboxMark needs an update that starts with SET');
-  return {
-    update: `${update.replace(/^SET /, 'SET outboxPk = :obPk, outboxSk = :obSk, ')} ADD outboxEvents :obEv`,
-    values: { ...values, ':obPk': shardOf(mark.runId), ':obSk': `${mark.at}#${mark.runId}`, ':obEv': new Set([`${mark.event}@${mark.at}`]) },
-  };
+export function outboxMark(mark: { runId: string; event: WebhookEventType; at: string }): UpdateParts {
+  return combine(
+    set({ outboxPk: shardOf(mark.runId), outboxSk: `${mark.at}#${mark.runId}` }),
+    add({ outboxEvents: new Set([`${mark.event}@${mark.at}`]) }),
+  );
 }
 
 /** `event@time`; anything else (a future event type, a hand edit) is skipped, never blocks the relay. */
