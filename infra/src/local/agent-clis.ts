@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  assertNever,
   agentBinPath,
   agentCliPins,
   agentInstallDir,
@@ -123,6 +124,8 @@ export function describeInstall(r: AgentInstallReport): string {
       return `${what}  already installed → ${r.bin}`;
     case 'skipped':
       return `${what}  skipped: ${r.reason}`;
+    default:
+      return assertNever(r.result);
   }
 }
 

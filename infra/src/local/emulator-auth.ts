@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { assertNever } from '@outpost/shared';
 import type { buildApp } from 'fauxqs';
 import type { Refusal, SigV4Verifier } from './sigv4-verifier.js';
 
@@ -101,6 +102,8 @@ export function s3Refusal(r: Refusal, now: Date): Answer {
       code = 'SignatureDoesNotMatch';
       if (r.detail?.accessKeyId) extra.push(`<AWSAccessKeyId>${xml(r.detail.accessKeyId)}</AWSAccessKeyId>`);
       break;
+    default:
+      return assertNever(r.reason);
   }
   const id = requestId();
   return {

@@ -1,5 +1,6 @@
 import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import {
+  assertNever,
   LeaseRefusedError,
   parseJobMessage,
   RunNotFoundError,
@@ -86,6 +87,8 @@ export async function handleRunJob(deps: JobDeps, job: JobMessage, message: Mess
     case 'released':
       await visibleAgain(deps, message, log, outcome.retryInSeconds ?? 0);
       return { settle: false, reason: outcome.retryInSeconds !== undefined ? 'retry' : 'released' };
+    default:
+      return assertNever(outcome);
   }
 }
 
@@ -137,5 +140,7 @@ async function refused(deps: JobDeps, err: LeaseRefusedError, log: Logger): Prom
       // back later in case that worker dies.
       log.info({ workerId: run.workerId }, 'run leased by a live worker; not running it');
       return { settle: false, reason: 'leased' };
+    default:
+      return assertNever(err.reason);
   }
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {
+  assertNever,
   LeaseLostError,
   redact,
   type AgentName,
@@ -102,6 +103,8 @@ export function decide(o: {
     case 'failure':
     case undefined:
       break;
+    default:
+      return assertNever(stop.reason);
   }
   if (exit.spawnError) {
     const code = (exit.spawnError as NodeJS.ErrnoException).code ?? 'error';

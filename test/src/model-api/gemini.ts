@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertNever } from '@outpost/shared';
 import { cutOff, sendJson, sseEvent, startSse } from './http.js';
 import { toolBySuffix, turnAt, type ScriptUsage, type Turn } from './script.js';
 import type { Exchange, ProtocolHandler } from './server.js';
@@ -90,6 +91,8 @@ function answer(x: Exchange, body: GenerateRequest, turn: Turn, toolResults: num
       if (!tool) return respond(x, [{ text: `Run this:\n\`\`\`bash\n${turn.command}\n\`\`\`` }]);
       return respond(x, [{ functionCall: { name: tool.name, args: { [tool.arg]: turn.command, ...(tool.described ? { description: `step ${toolResults + 1}` } : {}) } } }]);
     }
+    default:
+      return assertNever(turn);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { assertNever } from '@outpost/shared';
 import { cutOff, sendJson, sseEvent, startSse } from './http.js';
 import { toolBySuffix, turnAt, type ScriptUsage, type Turn } from './script.js';
 import type { Exchange, ProtocolHandler, RecordedRequest } from './server.js';
@@ -74,7 +75,7 @@ function answer(x: Exchange): void {
       return;
     }
     default:
-      assertNever(turn);
+      return assertNever(turn);
   }
 }
 
@@ -216,6 +217,3 @@ function obj(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
-function assertNever(v: never): never {
-  throw new Error(`unexpected turn ${JSON.stringify(v)}`);
-}

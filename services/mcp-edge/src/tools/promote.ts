@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import {
+  assertNever,
   branchNameProblem,
   defaultPromoteBranch,
   MAX_BRANCH_LENGTH,
@@ -202,6 +203,8 @@ function finish(run: RunRecord, p: Promotion, wasRecorded: boolean): CallToolRes
         `${wasRecorded ? 'Already promoted' : 'Promoted'}: run ${runId} is on branch ${p.branch}${sha}${pr}.`,
       );
     }
+    default:
+      return assertNever(p.status);
   }
 }
 

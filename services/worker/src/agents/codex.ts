@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { VENDOR_BASE_URLS } from '@outpost/shared';
+import { assertNever, VENDOR_BASE_URLS } from '@outpost/shared';
 import { z } from 'zod';
 import { JsonLineJoiner } from './json-line-joiner.js';
 import type { AgentAdapter, AgentFailure, AgentFailureCode, AgentInvocation, AgentResult, AgentSetup, OutputParser } from './types.js';
@@ -190,7 +190,7 @@ class CodexParser implements OutputParser {
         return this.fail(code, message);
       }
       default:
-        assertNever(ev);
+        return assertNever(ev);
     }
   }
 
@@ -227,8 +227,4 @@ class CodexParser implements OutputParser {
     // Older codex versions print no cache writes: unknown, not zero.
     if (u.cache_write_input_tokens !== undefined) this.cacheWrite = (this.cacheWrite ?? 0) + written;
   }
-}
-
-function assertNever(v: never): never {
-  throw new Error(`unexpected codex event ${JSON.stringify(v)}`);
 }

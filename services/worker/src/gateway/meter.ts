@@ -1,4 +1,4 @@
-import type { Usage } from '@outpost/shared';
+import { assertNever, type Usage } from '@outpost/shared';
 import { num, obj } from '../agents/types.js';
 
 /** The wire formats whose usage the gateway reads. */
@@ -87,6 +87,8 @@ export class UsageMeter {
         return this.gemini(ev);
       case 'other':
         return;
+      default:
+        return assertNever(this.format);
     }
   }
 
