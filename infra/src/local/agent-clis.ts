@@ -3,13 +3,14 @@ import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   agentBinPath,
-  agentCliPins,
-  agentInstallDir,
-  silentLogger,
   type AgentCliPin,
+  agentCliPins,
   type AgentCliPins,
+  agentInstallDir,
   type AgentName,
   type Logger,
+  OutpostError,
+  silentLogger,
 } from '@outpost/shared';
 
 /** What one install did, for the report. */
@@ -25,8 +26,9 @@ export interface AgentInstallReport {
 }
 
 /** npm refused or failed to install a pinned CLI. */
-export class AgentInstallError extends Error {
+export class AgentInstallError extends OutpostError {
   override readonly name = 'AgentInstallError';
+  readonly code = 'upstream_failed';
   constructor(
     readonly agent: AgentName,
     readonly output: string,

@@ -4,6 +4,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
+  BodyTooLargeError,
   createAwsClients,
   IdempotencyStore,
   openParameterStore,
@@ -23,7 +24,7 @@ import { Dashboard, type DashboardOptions } from './dashboard/router.js';
 import { InFlightCalls, type CallPrincipal } from './in-flight-calls.js';
 import { createMcpServer } from './mcp-server.js';
 import { ICON_PATH, ICON_SVG } from './server-info.js';
-import { BodyTooLargeError, readBody } from './read-body.js';
+import { readBody } from './read-body.js';
 import { StoredSecretNames } from './stored-secret-names.js';
 import { TOOLS, type ToolRegistrar } from './tools/index.js';
 import type { ExternalIssuerConfig } from './config.js';

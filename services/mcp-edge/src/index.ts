@@ -10,5 +10,5 @@ export { runLinks, runUri } from './resources/run-uris.js';
 export { EDGE_VERSION, serverInfo } from './server-info.js';
 export { startStdioServer, StdioStartError, type StdioServer } from './stdio-server.js';
 export { TOOLS, type ToolRegistrar } from './tools/index.js';
-export { guarded, ok, refuse, ToolRefusal } from './tools/results.js';
+export { guarded, ok, refuse, ToolRefusalError } from './tools/results.js';
 export { notFoundMessage } from './tools/run-view.js';

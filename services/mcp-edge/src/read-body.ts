@@ -1,9 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-
-/** A request body went over its limit. */
-export class BodyTooLargeError extends Error {
-  override readonly name = 'BodyTooLargeError';
-}
+import { BodyTooLargeError } from '@outpost/shared';
 
 /**
  * The body as text, or BodyTooLargeError once it is over `max` bytes. An oversized body is still
@@ -17,7 +13,7 @@ export function readBody(req: IncomingMessage, max: number, drain: number): Prom
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > max + drain) {
-        reject(new BodyTooLargeError());
+        reject(new BodyTooLargeError(max));
         req.destroy();
       } else if (size <= max) {
         chunks.push(chunk);
@@ -25,7 +21,7 @@ export function readBody(req: IncomingMessage, max: number, drain: number): Prom
         chunks.length = 0; // nothing of it will be used: let it go while the rest drains
       }
     });
-    req.on('end', () => (size > max ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('end', () => (size > max ? reject(new BodyTooLargeError(max)) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
 }

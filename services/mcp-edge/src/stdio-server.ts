@@ -6,6 +6,7 @@ import {
   IdempotencyStore,
   openParameterStore,
   openStores,
+  OutpostError,
   systemClock,
   withLocalEndpoints,
 } from '@outpost/shared';
@@ -17,8 +18,9 @@ import { enableRunSubscriptions } from './resources/run-subscriptions.js';
 import { StoredSecretNames } from './stored-secret-names.js';
 
 /** Why the stdio server cannot start, in words for the person who configured it (exit code 2). */
-export class StdioStartError extends Error {
+export class StdioStartError extends OutpostError {
   override readonly name = 'StdioStartError';
+  readonly code = 'config';
 }
 
 export interface StdioServer {
