@@ -1,7 +1,8 @@
 export { Authenticator, type AuthenticatorOptions, type TenantContext } from './auth.js';
 export { loadMcpEdgeConfig, McpEdgeEnv, type McpEdgeConfig } from './config.js';
 export type { EdgeDeps, ToolDeps } from './deps.js';
-export { dispatch, INLINE_TASK_MAX_BYTES, type DispatchInput, type DispatchResult, type DispatchedRun } from './dispatch.js';
+export { dispatch, INLINE_TASK_MAX_BYTES, type DispatchResult } from './domain/dispatch.js';
+export { DispatchedRun, DispatchInput, DispatchOutput } from './domain/dispatch-schema.js';
 export { startEdge, type Edge, type EdgeOptions } from './http-server.js';
 export { InFlightCalls } from './in-flight-calls.js';
 export { createMcpServer } from './mcp-server.js';
@@ -10,5 +11,6 @@ export { runLinks, runUri } from './resources/run-uris.js';
 export { EDGE_VERSION, serverInfo } from './server-info.js';
 export { startStdioServer, StdioStartError, type StdioServer } from './stdio-server.js';
 export { TOOLS, type ToolRegistrar } from './tools/index.js';
-export { guarded, ok, refuse, ToolRefusalError } from './tools/results.js';
-export { notFoundMessage } from './tools/run-view.js';
+export { RefusalError, type RefusalCode } from './domain/refusal.js';
+export { guarded, ok, refuse } from './tools/results.js';
+export { notFoundMessage } from './domain/run-view.js';

@@ -1,8 +1,9 @@
 import { DispatchRequest, PromoteRequest, PromoteResponse, type CancelRunResponse, type DispatchResponse } from '@outpost/dashboard-api';
-import { dispatch } from '../dispatch.js';
-import { cancelRun } from '../tools/cancel-run.js';
-import { promote, PROMOTE_WAIT_MS } from '../tools/promote.js';
-import { notFoundMessage, toRunView } from '../tools/run-view.js';
+import { dispatch } from '../domain/dispatch.js';
+import { cancelRun } from '../domain/cancel.js';
+import { promote, PROMOTE_WAIT_MS } from '../domain/promote.js';
+import { RefusalError } from '../domain/refusal.js';
+import { toRunView } from '../domain/run-view.js';
 import type { ApiRequest } from './context.js';
 import { ApiFailureError, runNotFound, sendJson } from './headers.js';
 import { readJson } from './json-body.js';
@@ -18,7 +19,7 @@ export async function cancel(request: ApiRequest, id: string): Promise<void> {
   sendJson(request.res, 200, body);
 }
 
-/** `POST /api/runs/:id/promote`: the promote tool itself; its refusals become 404 (no such run) or 409. */
+/** `POST /api/runs/:id/promote`: the domain's promote; its refusals become 404 (no such run) or 409. */
 export async function promoteRun(request: ApiRequest, id: string, signal: AbortSignal): Promise<void> {
   const input = await readJson(request.req, PromoteRequest);
   const run = await requireRun(request, id);
@@ -27,7 +28,7 @@ export async function promoteRun(request: ApiRequest, id: string, signal: AbortS
     {
       runId: run.runId,
       createPullRequest: input.mode === 'pull_request',
-      ...(input.draft ? { draft: true } : {}),
+      draft: input.draft === true,
       commits: input.commits,
       ...(input.branch ? { branch: input.branch } : {}),
       ...(input.title ? { title: input.title } : {}),
@@ -35,20 +36,19 @@ export async function promoteRun(request: ApiRequest, id: string, signal: AbortS
     },
     PROMOTE_WAIT_MS,
     signal,
-  );
-  if (result.isError) {
-    const text = result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
-    if (text === notFoundMessage(run.runId)) throw runNotFound(id);
-    throw new ApiFailureError('conflict', text);
-  }
-  sendJson(request.res, 200, PromoteResponse.parse(result.structuredContent));
+  ).catch((err: unknown) => {
+    if (!(err instanceof RefusalError)) throw err;
+    // Every refusal of a promotion is about the run's state here (the route checked its input): 409.
+    throw err.code === 'not_found' ? runNotFound(id) : new ApiFailureError('conflict', err.message, {}, { cause: err });
+  });
+  sendJson(request.res, 200, PromoteResponse.parse(result));
 }
 
 /** `POST /api/dispatch`: the edge's dispatch (admission, quotas, readiness, secrets), one run per agent. */
 export async function dispatchRuns(request: ApiRequest): Promise<void> {
   const input = await readJson(request.req, DispatchRequest);
   const tags = input.tags ? Object.fromEntries(input.tags.map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)])) : undefined;
-  // A refusal (ToolRefusalError: invalid_input, or rate_limited for a tier limit) is answered by the router.
+  // A refusal (RefusalError: invalid_input, or rate_limited for a tier limit) is answered by the router.
   const result = await dispatch(request.tool, {
     agents: input.agents,
     task: input.task,

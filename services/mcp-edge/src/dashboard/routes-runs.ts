@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ArtifactName, ListRunsQuery, RunId, type ListRunsResponse, type RunDetailResponse } from '@outpost/dashboard-api';
 import type { RunRecord } from '@outpost/shared';
-import { toRunView } from '../tools/run-view.js';
+import { toRunView } from '../domain/run-view.js';
 import type { ApiRequest } from './context.js';
 import { ApiFailureError, runNotFound, sendJson } from './headers.js';
 import { issuesMessage } from './json-body.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CallToolResult, ResourceLink } from '@modelcontextprotocol/sdk/types.js';
-import { isCallerError, OutpostError, type Logger } from '@outpost/shared';
+import { isCallerError, type Logger } from '@outpost/shared';
 import { currentRequestId } from '../call-context.js';
 
 /** A successful tool result: structured content, a short text for humans, and links to the runs' resources. */
@@ -11,19 +11,6 @@ export function ok(structuredContent: Record<string, unknown>, text: string, lin
 /** A refusal or bad input: `isError` and a message that says what to change. */
 export function refuse(message: string): CallToolResult {
   return { content: [{ type: 'text', text: message }], isError: true };
-}
-
-/** A refusal the caller can act on (thrown from deep inside a tool, turned into `refuse`). */
-export class ToolRefusalError extends OutpostError {
-  override readonly name = 'ToolRefusalError';
-  constructor(
-    message: string,
-    /** `rate_limited`: a limit of the tenant's tier refused it (the dashboard answers 429); else the input. */
-    readonly code: 'invalid_input' | 'rate_limited' = 'invalid_input',
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 /**
