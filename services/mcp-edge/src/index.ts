@@ -3,7 +3,7 @@ export { loadMcpEdgeConfig, McpEdgeEnv, type McpEdgeConfig } from './config.js';
 export type { EdgeDeps, ToolDeps } from './deps.js';
 export { dispatch, INLINE_TASK_MAX_BYTES, type DispatchResult } from './domain/dispatch.js';
 export { DispatchedRun, DispatchInput, DispatchOutput } from './domain/dispatch-schema.js';
-export { startEdge, type Edge, type EdgeOptions } from './http-server.js';
+export { startEdge, type Edge, type EdgeOptions } from './http/server.js';
 export { InFlightCalls } from './in-flight-calls.js';
 export { createMcpServer } from './mcp-server.js';
 export { RESOURCE_NOT_FOUND } from './resources/run-resources.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { BodyTooLargeError } from '@outpost/shared';
-import { readBody } from '../read-body.js';
+import { readBody } from '../http/body.js';
 import { ApiFailureError } from './headers.js';
 
 /** Largest dashboard request body (a 50,000-character task is at most ~200 KB of UTF-8). */

@@ -48,7 +48,7 @@ export async function dispatch(deps: ToolDeps, input: DispatchInput, options: Di
     const at = deps.clock.now().getTime();
     const runIds = plan.items.map(() => newRunId(at));
     if (!plan.idempotencyKey) return { runs: await admitAndCreate(deps, plan, runIds, undefined), replayed: false };
-    const claim = await deps.idempotency.claim({
+    const claim = await deps.stores.idempotency.claim({
       tenantId: deps.tenant.tenantId,
       key: plan.idempotencyKey,
       runIds,
@@ -181,7 +181,7 @@ async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], clai
   const limits = deps.config.tiers[tier];
   const n = runIds.length;
   const giveBackKey = async () => {
-    if (claimed) await deps.idempotency.release(claimed);
+    if (claimed) await deps.stores.idempotency.release(claimed);
   };
   // Both counters and the month's spend at once (one round trip instead of three); whichever
   // counter was taken is given back if anything refuses, so a refusal leaves the counts as they were.
@@ -261,7 +261,7 @@ async function awaitReplay(deps: ToolDeps, record: IdempotencyRecord): Promise<D
   for (;;) {
     const runs = await Promise.all(record.runIds.map((id) => deps.stores.runs.get(deps.tenant.tenantId, id)));
     if (runs.every((r): r is RunRecord => r !== undefined)) return runs.map(toDispatched);
-    const current = await deps.idempotency.get(deps.tenant.tenantId, record.key);
+    const current = await deps.stores.idempotency.get(deps.tenant.tenantId, record.key);
     if (!current || current.runIds.join() !== record.runIds.join()) return undefined;
     if (Date.now() > deadline) {
       throw new RefusalError('another dispatch with this idempotencyKey is still in progress; retry in a few seconds');
