@@ -24,7 +24,7 @@ import { Workspace } from '../workspace.js';
 import { createPullRequest, githubRepoOf, PullRequestError } from './github.js';
 
 export interface PromoteDeps {
-  config: Pick<WorkerConfig, 'base' | 'root' | 'agentPath' | 'githubApiUrl' | 'promoteAuthor'>;
+  config: Pick<WorkerConfig, 'mode' | 'env' | 'root' | 'agentPath' | 'githubApiUrl' | 'promoteAuthor'>;
   s3: S3Client;
   bucket: string;
   params: ParameterStore;
@@ -102,7 +102,7 @@ export class PromoteExecution {
         identity: undefined,
         pathEnv: this.deps.config.agentPath,
       });
-      const offerToken = spec.kind !== 'file' && (this.deps.config.base.mode === 'local' || spec.host === 'github.com') ? token : undefined;
+      const offerToken = spec.kind !== 'file' && (this.deps.config.mode === 'local' || spec.host === 'github.com') ? token : undefined;
       await this.clone(ws, spec, baseCommit, offerToken);
 
       const defaultBranch = await this.remoteDefaultBranch(ws);
@@ -176,7 +176,7 @@ export class PromoteExecution {
 
   private repoSpec(): RepoSpec {
     try {
-      return parseRepo(this.run.repo, this.deps.config.base.mode);
+      return parseRepo(this.run.repo, this.deps.config.mode);
     } catch (err) {
       if (err instanceof InvalidRepoError) throw new PromoteFailureError('invalid_job', err.message);
       throw err;
@@ -372,7 +372,7 @@ export class PromoteExecution {
   }
 
   private async loadSecrets() {
-    const prefix = parameterPaths.tenantSecrets(this.deps.config.base.env, this.run.tenantId);
+    const prefix = parameterPaths.tenantSecrets(this.deps.config.env, this.run.tenantId);
     return secretsFromParameters(await this.deps.params.getByPath(prefix), prefix);
   }
 
