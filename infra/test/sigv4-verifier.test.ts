@@ -5,7 +5,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { buildQueryString } from '@smithy/core/protocols';
-import { ManualClock } from '@outpost/shared';
+import { ManualClock, OutpostError } from '@outpost/shared';
 import { SigV4Verifier, type IncomingSignedRequest } from '../src/local/sigv4-verifier.js';
 
 const CREDS = { accessKeyId: 'OPLKTESTKEY000000001', secretAccessKey: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNl' };
@@ -21,18 +21,21 @@ interface Captured {
   body?: unknown;
 }
 
-class Captured_ extends Error {
+/** Stops the SDK's send with the request it would have sent. */
+class CapturedRequestError extends OutpostError {
+  override readonly name = 'CapturedRequestError';
+  readonly code = 'internal';
   constructor(readonly request: Captured) {
     super('captured');
   }
 }
 
 /** The request the real SDK client would send (signed by its own middleware), never sent. */
-const handler = { handle: async (request: Captured) => Promise.reject(new Captured_(request)) };
+const handler = { handle: async (request: Captured) => Promise.reject(new CapturedRequestError(request)) };
 
 async function capture(send: () => Promise<unknown>): Promise<IncomingSignedRequest> {
   const err = await send().catch((e: unknown) => e);
-  if (!(err instanceof Captured_)) throw new Error(`expected a captured request, got ${String(err)}`);
+  if (!(err instanceof CapturedRequestError)) throw new Error(`expected a captured request, got ${String(err)}`);
   const r = err.request;
   const qs = r.query ? buildQueryString(r.query) : '';
   const headers: Record<string, string> = {};

@@ -4,13 +4,14 @@ import path from 'node:path';
 import {
   assertNever,
   agentBinPath,
-  agentCliPins,
-  agentInstallDir,
-  silentLogger,
   type AgentCliPin,
+  agentCliPins,
   type AgentCliPins,
+  agentInstallDir,
   type AgentName,
   type Logger,
+  OutpostError,
+  silentLogger,
 } from '@outpost/shared';
 
 /** What one install did, for the report. */
@@ -26,8 +27,9 @@ export interface AgentInstallReport {
 }
 
 /** npm refused or failed to install a pinned CLI. */
-export class AgentInstallError extends Error {
+export class AgentInstallError extends OutpostError {
   override readonly name = 'AgentInstallError';
+  readonly code = 'upstream_failed';
   constructor(
     readonly agent: AgentName,
     readonly output: string,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { assertNever } from '@outpost/shared';
+import { assertNever, BodyTooLargeError } from '@outpost/shared';
 import type { buildApp } from 'fauxqs';
 import type { Refusal, SigV4Verifier } from './sigv4-verifier.js';
 
@@ -123,9 +123,6 @@ function send(res: ServerResponse, a: Answer, method: string | undefined): void 
 }
 
 /** Too large to buffer before the signature is known: 413, as the emulators answer themselves. */
-class BodyTooLargeError extends Error {
-  override readonly name = 'BodyTooLargeError';
-}
 
 /** Reads a request body whole, up to `limit` bytes. */
 function readBody(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
@@ -137,7 +134,7 @@ function readBody(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer>
       if (size > limit) {
         stream.removeAllListeners('data');
         stream.resume();
-        reject(new BodyTooLargeError(`request body over ${limit} bytes`));
+        reject(new BodyTooLargeError(limit));
         return;
       }
       chunks.push(c);

@@ -5,15 +5,16 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import dynalite from 'dynalite';
 import { buildApp, type BuildAppOptions } from 'fauxqs';
-import { newLocalCredentials, systemClock, type Clock } from '@outpost/shared';
+import { type Clock, newLocalCredentials, OutpostError, systemClock } from '@outpost/shared';
 import { guardDynalite, guardFauxqs } from './emulator-auth.js';
 import { createPersistentS3Store } from './persistent-s3-store.js';
 import { makePrivate } from './private-home.js';
 import { SigV4Verifier, type StackCredentials } from './sigv4-verifier.js';
 
 /** A port we were told to use is taken; names the variable that changes it. */
-export class PortInUseError extends Error {
+export class PortInUseError extends OutpostError {
   override readonly name = 'PortInUseError';
+  readonly code = 'config';
   constructor(
     readonly port: number,
     readonly variable: string,

@@ -1,10 +1,12 @@
+import { OutpostError } from '@outpost/shared';
 import { DescribeServicesCommand, UpdateServiceCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import type { TierName } from '@outpost/shared';
 import type { PoolObservation, Scaler } from './scaler.js';
 
 /** A tier's ECS service is missing or not ACTIVE. */
-export class EcsServiceNotFoundError extends Error {
+export class EcsServiceNotFoundError extends OutpostError {
   override readonly name = 'EcsServiceNotFoundError';
+  readonly code = 'config';
   constructor(
     readonly cluster: string,
     readonly service: string,

@@ -1,12 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { TIER_NAMES, TierName, type ParameterStore, type Stores, type TierTable } from '@outpost/shared';
+import { TIER_NAMES, TierName, UsageError, type ParameterStore, type Stores, type TierTable } from '@outpost/shared';
 import { readBacklog } from './backlog.js';
 import { readFleetOverrides, resolveFleetBounds, writeFleetOverride, type FleetOverride } from './fleet-overrides.js';
-
-/** Bad command-line usage; the message says what to type instead. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 export const FLEET_USAGE = `usage:
   npm run fleet -- status [--json]

@@ -1,6 +1,6 @@
-import { ConfigError, createAwsClients, openStores } from '@outpost/shared';
+import { createAwsClients, exitCodeOf, openStores } from '@outpost/shared';
 import { loadDispatcherConfig } from './config.js';
-import { fleetStatus, formatFleetStatus, parseFleetArgs, setFleetOverride, UsageError } from './fleet-admin.js';
+import { fleetStatus, formatFleetStatus, parseFleetArgs, setFleetOverride } from './fleet-admin.js';
 import { withLocalEndpoints } from '@outpost/shared';
 import { openFleetParams } from './runtime.js';
 
@@ -34,7 +34,8 @@ async function cli(argv: string[]): Promise<number> {
 cli(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const known = err instanceof UsageError || err instanceof ConfigError || err instanceof RangeError;
+    // A usage or configuration mistake (exit 2) prints its message only; anything else its stack.
+    const known = exitCodeOf(err) === 2 || err instanceof RangeError;
     if (!known && /ECONNREFUSED/.test(`${(err as { code?: string }).code ?? ''} ${String(err)}`)) {
       process.stderr.write(`${String(err)}\nis the local stack running (npm start)? set OUTPOST_*_ENDPOINT if it uses other ports\n`);
       process.exit(1);

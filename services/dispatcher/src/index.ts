@@ -10,7 +10,6 @@ export {
   formatFleetStatus,
   parseFleetArgs,
   setFleetOverride,
-  UsageError,
   type FleetCommand,
   type TierStatus,
 } from './fleet-admin.js';

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { newWorkerId, silentLogger, type Logger, type TierName, type WorkerRegistry } from '@outpost/shared';
+import { type Logger, newWorkerId, OutpostError, silentLogger, type TierName, type WorkerRegistry } from '@outpost/shared';
 import type { PoolObservation, Scaler } from './scaler.js';
 
 /** The worker entry file does not exist (build the worker first). */
-export class WorkerEntryMissingError extends Error {
+export class WorkerEntryMissingError extends OutpostError {
   override readonly name = 'WorkerEntryMissingError';
+  readonly code = 'config';
   constructor(readonly entry: string) {
     super(`worker entry ${entry} does not exist; run \`npx turbo run build --filter=@outpost/worker...\``);
   }

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FileParameterStore, resolveTiers } from '@outpost/shared';
-import { parseFleetArgs, setFleetOverride, UsageError } from '../src/fleet-admin.js';
+import { FileParameterStore, resolveTiers, UsageError } from '@outpost/shared';
+import { parseFleetArgs, setFleetOverride } from '../src/fleet-admin.js';
 import { readFleetOverrides, resolveFleetBounds } from '../src/fleet-overrides.js';
 
 describe('fleet overrides', () => {

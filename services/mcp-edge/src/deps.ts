@@ -1,4 +1,4 @@
-import type { AwsClients, BaseConfig, Clock, IdempotencyStore, Logger, Stores } from '@outpost/shared';
+import type { AwsClients, BaseConfig, Clock, Logger, Stores } from '@outpost/shared';
 import type { TenantContext } from './auth.js';
 import type { SecretNameSource } from './stored-secret-names.js';
 
@@ -7,7 +7,6 @@ export interface EdgeDeps {
   config: Pick<BaseConfig, 'mode' | 'prefix' | 'tiers' | 'maxAttempts'>;
   clients: Pick<AwsClients, 'sqs' | 's3'>;
   stores: Stores;
-  idempotency: IdempotencyStore;
   /** Which secrets a tenant stored (names only), so dispatch refuses an agent that would lack its key. */
   secretNames: SecretNameSource;
   logger: Logger;

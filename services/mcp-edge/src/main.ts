@@ -1,6 +1,6 @@
 import { ConfigError, createLogger, stopWhenParentExits } from '@outpost/shared';
 import { loadMcpEdgeConfig } from './config.js';
-import { startEdge } from './http-server.js';
+import { startEdge } from './http/server.js';
 
 // The edge process: `npm start` (local) or the ECS service (aws) runs this.
 async function main(): Promise<void> {

@@ -3,9 +3,9 @@ import {
   ConfigError,
   createAwsClients,
   createLogger,
-  IdempotencyStore,
   openParameterStore,
   openStores,
+  OutpostError,
   systemClock,
   withLocalEndpoints,
 } from '@outpost/shared';
@@ -17,8 +17,9 @@ import { enableRunSubscriptions } from './resources/run-subscriptions.js';
 import { StoredSecretNames } from './stored-secret-names.js';
 
 /** Why the stdio server cannot start, in words for the person who configured it (exit code 2). */
-export class StdioStartError extends Error {
+export class StdioStartError extends OutpostError {
   override readonly name = 'StdioStartError';
+  readonly code = 'config';
 }
 
 export interface StdioServer {
@@ -55,7 +56,6 @@ export async function startStdioServer(env: NodeJS.ProcessEnv): Promise<StdioSer
     config,
     clients,
     stores,
-    idempotency: new IdempotencyStore({ tableName: stores.names.tables.idempotency, doc: clients.doc }),
     secretNames: new StoredSecretNames({ params: openParameterStore(config, 'secrets'), env: config.env }),
     logger: logger.child({ tenantId: tenant.tenantId }),
     clock: systemClock,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { API } from '@outpost/dashboard-api';
-import { runTenantCommand, UsageError } from '../src/admin/tenant-commands.js';
+import { UsageError } from '@outpost/shared';
+import { runTenantCommand } from '../src/admin/tenant-commands.js';
 import { TenantDirectory } from '../src/admin/tenant-directory.js';
 import { api, signIn } from './helpers/dashboard.js';
 import { startHarness, type Harness } from './helpers/harness.js';

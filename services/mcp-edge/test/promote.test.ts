@@ -22,7 +22,8 @@ import {
 } from '@outpost/shared';
 import { loadWorkerConfig, Worker } from '@outpost/worker';
 import { notFoundMessage, startEdge, TOOLS, type Edge } from '../src/index.js';
-import { promoteTool, registerPromote, STALE_PENDING_MS } from '../src/tools/promote.js';
+import { STALE_PENDING_MS } from '../src/domain/promote.js';
+import { promoteTool, registerPromote } from '../src/tools/promote.js';
 import { api, signIn } from './helpers/dashboard.js';
 import { call, callError, callOk, textOf } from './helpers/harness.js';
 

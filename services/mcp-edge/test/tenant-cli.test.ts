@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { FileParameterStore, openStores, parameterPaths, secretsFromParameters, SsmParameterStore, writeLocalCredentials, type Stores } from '@outpost/shared';
-import { runTenantCommand, UsageError } from '../src/admin/tenant-commands.js';
+import { FileParameterStore, openStores, parameterPaths, secretsFromParameters, SsmParameterStore, UsageError, writeLocalCredentials, type Stores } from '@outpost/shared';
+import { runTenantCommand } from '../src/admin/tenant-commands.js';
 import { TenantDirectory } from '../src/admin/tenant-directory.js';
 
 const run = promisify(execFile);

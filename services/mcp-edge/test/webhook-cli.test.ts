@@ -9,12 +9,13 @@ import {
   openStores,
   parameterPaths,
   parseWebhookMessage,
+  UsageError,
   WebhookDeliveryStore,
   webhookQueueDefinition,
   webhookSecretPath,
   type Stores,
 } from '@outpost/shared';
-import { runTenantCommand, UsageError } from '../src/admin/tenant-commands.js';
+import { runTenantCommand } from '../src/admin/tenant-commands.js';
 import { TenantDirectory } from '../src/admin/tenant-directory.js';
 import type { WebhookCommandDeps } from '../src/admin/webhook-commands.js';
 

@@ -1,10 +1,12 @@
+import { OutpostError } from '@outpost/shared';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 /** We would not send to this URL or address (SSRF rule): not retried differently from a failure, but recorded as `refused`. */
-export class DeliveryRefusedError extends Error {
+export class DeliveryRefusedError extends OutpostError {
   override readonly name = 'DeliveryRefusedError';
+  readonly code = 'forbidden';
   constructor(
     readonly reason: string,
     options?: ErrorOptions,

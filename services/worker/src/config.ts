@@ -110,8 +110,8 @@ export const WorkerEnv = BaseEnv.extend({
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 
-export interface WorkerConfig {
-  base: BaseConfig;
+/** The base configuration every service reads, and the worker's own settings, flat (like the edge's and the dispatcher's). */
+export interface WorkerConfig extends BaseConfig {
   tier: TierName;
   workerId: string | undefined;
   concurrency: number;
@@ -162,7 +162,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     if (url) providerEndpoints[p] = url;
   }
   return {
-    base,
+    ...base,
     tier: parsed.OUTPOST_WORKER_TIER,
     workerId: parsed.OUTPOST_WORKER_ID,
     // The scaler wants ceil(backlog / runsPerWorker) workers: a worker taking any other number of

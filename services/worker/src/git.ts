@@ -1,16 +1,19 @@
+import { OutpostError } from '@outpost/shared';
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { AgentIdentity } from './run-as.js';
 
 /** A git command failed; the message carries git's last stderr lines (callers redact before storing). */
-export class GitError extends Error {
+export class GitError extends OutpostError {
   override readonly name = 'GitError';
+  readonly code = 'upstream_failed';
   constructor(
     readonly args: readonly string[],
-    readonly code: number | null,
+    /** git's exit code; null when a signal ended it. */
+    readonly exitCode: number | null,
     readonly stderr: string,
   ) {
-    super(`git ${args[0] ?? ''} failed (exit ${code ?? 'signal'}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    super(`git ${args[0] ?? ''} failed (exit ${exitCode ?? 'signal'}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
   }
 }
 

@@ -16,6 +16,6 @@ export { RunExecution, type RunDeps, type RunOutcome } from './run-execution.js'
 export { EcsAgentTaskProtection, noTaskProtection, type TaskProtection } from './task-protection.js';
 export { checkRootAccess, parseNumstat, redactedCopy, Workspace, WorkspaceRootError, type CollectedChanges, type DiffStats } from './workspace.js';
 export { Worker, type WorkerOptions } from './worker.js';
-export { createPullRequest, githubRepoOf, promoteHandler, PromoteExecution, PromoteFailure, PullRequestError, type PromoteDeps } from './promote/index.js';
+export { createPullRequest, githubRepoOf, promoteHandler, PromoteExecution, PromoteFailureError, PullRequestError, type PromoteDeps } from './promote/index.js';
 export { ModelGateway, type GatewayOptions } from './gateway/gateway.js';
 export { RunGrant, type BudgetExceeded, type RunGrantOptions, type RunSpend } from './gateway/run-grant.js';

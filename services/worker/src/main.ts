@@ -17,12 +17,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger({ service: 'worker', level: config.base.logLevel });
-  const clients = createAwsClients(config.base);
-  const params = openParameterStore(config.base, 'secrets');
+  const logger = createLogger({ service: 'worker', level: config.logLevel });
+  const clients = createAwsClients(config);
+  const params = openParameterStore(config, 'secrets');
   const taskProtection =
-    config.base.mode === 'aws' && config.ecsAgentUri ? new EcsAgentTaskProtection(config.ecsAgentUri, logger) : noTaskProtection;
-  const stores = openStores(config.base, clients);
+    config.mode === 'aws' && config.ecsAgentUri ? new EcsAgentTaskProtection(config.ecsAgentUri, logger) : noTaskProtection;
+  const stores = openStores(config, clients);
   const worker = new Worker({ config, clients, params, logger, taskProtection, stores });
 
   const requests = new StopRequests();

@@ -1,11 +1,11 @@
-import { LeaseLostError, type RunErrorCode } from '@outpost/shared';
+import { LeaseLostError, OutpostError, type RunErrorCode } from '@outpost/shared';
 
 /**
  * A failure no later attempt can mend (bad input, an object that is gone, a secret the tenant has
  * not stored): the run fails at once with `code`, attempts left or not. bullmq's
  * `UnrecoverableError`; every other error is retried while attempts remain.
  */
-export class NonRetryableError extends Error {
+export class NonRetryableError extends OutpostError {
   override readonly name = 'NonRetryableError';
   constructor(
     readonly code: RunErrorCode,
@@ -17,8 +17,9 @@ export class NonRetryableError extends Error {
 }
 
 /** A step of a run (loading secrets, reading the task, …) failed; `cause` is what failed it. */
-export class RunStepError extends Error {
+export class RunStepError extends OutpostError {
   override readonly name = 'RunStepError';
+  readonly code = 'internal';
   constructor(
     /** What the worker was doing, e.g. "reading the task from S3". */
     readonly step: string,

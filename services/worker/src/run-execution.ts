@@ -38,7 +38,7 @@ export type { RunOutcome } from './run-ending.js';
 export interface RunDeps {
   config: Pick<
     WorkerConfig,
-    'base' | 'root' | 'killGraceMs' | 'leaseMs' | 'renewMs' | 'agentBins' | 'agentPath' | 'liveLogMaxBytes' | 'providerEndpoints'
+    'mode' | 'env' | 'tiers' | 'root' | 'killGraceMs' | 'leaseMs' | 'renewMs' | 'agentBins' | 'agentPath' | 'liveLogMaxBytes' | 'providerEndpoints'
   >;
   runs: RunStore;
   s3: S3Client;
@@ -110,7 +110,7 @@ export class RunExecution {
     let sink: LogSink | undefined;
     let stdin: FileHandle | undefined;
     try {
-      const secrets = await step("loading the tenant's secrets", () => loadSecrets(this.deps.params, this.deps.config.base.env, run.tenantId));
+      const secrets = await step("loading the tenant's secrets", () => loadSecrets(this.deps.params, this.deps.config.env, run.tenantId));
       this.secretValues = Object.values(secrets);
       const adapter = ADAPTERS[run.agent];
       let agentEnv: Record<string, string>;
@@ -134,7 +134,7 @@ export class RunExecution {
           runId: run.runId,
           keys,
           // Runs dispatched before budgets existed have none: the tier's default applies.
-          maxCostUsd: run.maxCostUsd ?? this.deps.config.base.tiers[run.tier].defaultMaxCostUsd,
+          maxCostUsd: run.maxCostUsd ?? this.deps.config.tiers[run.tier].defaultMaxCostUsd,
           monthly: this.deps.monthlySpend?.(run),
           agentUid: this.deps.identity?.uid,
         });
@@ -152,7 +152,7 @@ export class RunExecution {
       }
       let spec;
       try {
-        spec = parseRepo(run.repo, this.deps.config.base.mode);
+        spec = parseRepo(run.repo, this.deps.config.mode);
         if (run.ref !== undefined) checkRef(run.ref);
       } catch (err) {
         if (err instanceof InvalidRepoError) throw new NonRetryableError('invalid_job', err.message, { cause: err });
@@ -175,7 +175,7 @@ export class RunExecution {
       });
       sink.append('sys', [`attempt ${run.attempt} on worker ${this.deps.workerId}: ${run.agent} in ${run.repo}${run.ref ? ` at ${run.ref}` : ''}`]);
 
-      const offerToken = spec.kind !== 'file' && (this.deps.config.base.mode === 'local' || spec.host === 'github.com');
+      const offerToken = spec.kind !== 'file' && (this.deps.config.mode === 'local' || spec.host === 'github.com');
       let base: string;
       try {
         // A follow-up starts where its chain started: the parent's base commit.
@@ -291,7 +291,7 @@ export class RunExecution {
   }
 
   private timeoutSeconds(): number {
-    return Math.min(this.run.timeoutSeconds, this.deps.config.base.tiers[this.run.tier].maxTimeoutSeconds);
+    return Math.min(this.run.timeoutSeconds, this.deps.config.tiers[this.run.tier].maxTimeoutSeconds);
   }
 
   /** What the terminal write needs, as it stands now. */

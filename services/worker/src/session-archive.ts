@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tar from 'tar';
-import { redact } from '@outpost/shared';
+import { OutpostError, redact } from '@outpost/shared';
 
 /** Bounds of a session archive; an archive past any of them is refused whole. */
 export const SESSION_LIMITS = {
@@ -12,8 +12,9 @@ export const SESSION_LIMITS = {
 } as const;
 
 /** A session archive that is not what the worker writes: refused whole, the follow-up gets context instead. */
-export class SessionArchiveRefusedError extends Error {
+export class SessionArchiveRefusedError extends OutpostError {
   override readonly name = 'SessionArchiveRefusedError';
+  readonly code = 'invalid_input';
   constructor(
     readonly reason: string,
     options?: ErrorOptions,

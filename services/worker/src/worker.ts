@@ -32,7 +32,7 @@ export interface WorkerOptions {
   config: WorkerConfig;
   clients: AwsClients;
   params: ParameterStore;
-  /** @default openStores(config.base, clients) */
+  /** @default openStores(config, clients) */
   stores?: Stores;
   /** @default silentLogger */
   logger?: Logger;
@@ -85,7 +85,7 @@ export class Worker {
   constructor(private readonly o: WorkerOptions) {
     this.workerId = o.config.workerId ?? newWorkerId();
     this.logger = (o.logger ?? silentLogger).child({ workerId: this.workerId, tier: o.config.tier });
-    this.stores = o.stores ?? openStores(o.config.base, o.clients);
+    this.stores = o.stores ?? openStores(o.config, o.clients);
     this.protection = o.taskProtection ?? noTaskProtection;
     this.identities = slotIdentities(o.config.agentUser, o.config.agentUidBase, o.config.concurrency);
   }
@@ -219,7 +219,7 @@ export class Worker {
         workerId: this.workerId,
         logger: this.logger,
         gateway: this.requireGateway(),
-        monthlySpend: (r) => this.stores.usage.monthlySpendFor(r.tenantId, this.o.config.base.tiers[r.tier].monthlySpendUsd),
+        monthlySpend: (r) => this.stores.usage.monthlySpendFor(r.tenantId, this.o.config.tiers[r.tier].monthlySpendUsd),
       },
       run,
       leaseToken,

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { REDACTED, StreamRedactor } from '@outpost/shared';
+import { OutpostError, REDACTED, StreamRedactor } from '@outpost/shared';
 import { git, gitToStream } from './git.js';
 import { checkRef, isCommitSha, type RepoSpec } from './repo-spec.js';
 import type { AgentIdentity } from './run-as.js';
@@ -242,8 +242,9 @@ export async function redactedCopy(produce: (sink: Writable) => Promise<void>, f
 }
 
 /** The workspace root cannot be used by the agent user (a parent directory is not searchable). */
-export class WorkspaceRootError extends Error {
+export class WorkspaceRootError extends OutpostError {
   override readonly name = 'WorkspaceRootError';
+  readonly code = 'config';
 }
 
 /**

@@ -1,10 +1,12 @@
+import { OutpostError } from '../core/errors.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { resolveTiers, TierName, type TierLimits, type TierTable } from './tiers.js';
 
 /** A configuration error that names each bad variable and what it accepts. */
-export class ConfigError extends Error {
+export class ConfigError extends OutpostError {
   override readonly name = 'ConfigError';
+  readonly code = 'config';
   constructor(readonly problems: readonly { variable: string; message: string }[]) {
     super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
   }

@@ -1,7 +1,15 @@
 export { assertNever } from './assert-never.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export {
+  BodyTooLargeError,
+  ErrorCode,
+  ErrorKind,
+  exitCodeOf,
+  httpStatusOf,
   InvalidCursorError,
+  isCallerError,
+  OutpostError,
+  UsageError,
   isConditionalCheckFailed,
   LeaseLostError,
   LeaseRefusedError,

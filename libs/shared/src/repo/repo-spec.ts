@@ -1,3 +1,4 @@
+import { OutpostError } from '../core/errors.js';
 import path from 'node:path';
 
 /**
@@ -6,8 +7,9 @@ import path from 'node:path';
  */
 
 /** A repo or ref string we refuse to hand to git; the message says what is accepted. */
-export class InvalidRepoError extends Error {
+export class InvalidRepoError extends OutpostError {
   override readonly name = 'InvalidRepoError';
+  readonly code = 'invalid_input';
   constructor(
     /** The refused string as given. */
     readonly value: string,

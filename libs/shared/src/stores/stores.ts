@@ -2,6 +2,7 @@ import type { AwsClients } from '../aws/aws-clients.js';
 import type { Clock } from '../core/clock.js';
 import type { BaseConfig } from '../config/config.js';
 import { resourceNames, type ResourceNames } from '../aws/resources.js';
+import { IdempotencyStore } from './idempotency-store.js';
 import { RunChains } from './run-chains.js';
 import { RunStore } from './run-store.js';
 import { SessionStore } from './session-store.js';
@@ -23,6 +24,8 @@ export interface Stores {
   queues: QueueDirectory;
   /** Tenants' webhook endpoints (fleet_status lists them, the relay fans out to them). */
   webhooks: WebhookEndpointStore;
+  /** Dispatch's idempotency keys (written first: dynalite has no transactions). */
+  idempotency: IdempotencyStore;
 }
 
 /**
@@ -54,5 +57,6 @@ export function openStores(
     workers: new WorkerRegistry({ tableName: names.tables.workers, doc: clients.doc, ...withClock }),
     queues: new QueueDirectory(clients.sqs, config.prefix),
     webhooks: new WebhookEndpointStore({ tableName: names.tables.webhookEndpoints, doc: clients.doc, ...withClock }),
+    idempotency: new IdempotencyStore({ tableName: names.tables.idempotency, doc: clients.doc, ...withClock }),
   };
 }

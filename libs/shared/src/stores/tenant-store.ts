@@ -1,12 +1,13 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock } from '../core/clock.js';
-import { isConditionalCheckFailed } from '../core/errors.js';
+import { isConditionalCheckFailed, OutpostError } from '../core/errors.js';
 import { newTenantId, newToken, sha256Hex } from '../core/ids.js';
 import { API_KEY_PATTERN, ApiKeyRecord, Tenant } from '../schemas/tenant.js';
 import type { TierName } from '../config/tiers.js';
 
-export class TenantNotFoundError extends Error {
+export class TenantNotFoundError extends OutpostError {
   override readonly name = 'TenantNotFoundError';
+  readonly code = 'not_found';
   constructor(
     readonly tenantId: string,
     options?: ErrorOptions,
@@ -16,8 +17,9 @@ export class TenantNotFoundError extends Error {
 }
 
 /** No API key with that hash exists. */
-export class ApiKeyNotFoundError extends Error {
+export class ApiKeyNotFoundError extends OutpostError {
   override readonly name = 'ApiKeyNotFoundError';
+  readonly code = 'not_found';
   constructor(
     readonly keyHash: string,
     options?: ErrorOptions,

@@ -1,11 +1,12 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ActiveTenantMarks } from './active-tenant-marks.js';
-import { isConditionalCheckFailed } from '../core/errors.js';
+import { isConditionalCheckFailed, OutpostError } from '../core/errors.js';
 
 /** Refusal at admission: which limit, the count now, and when it resets (null: when runs end). */
-export class QuotaExceededError extends Error {
+export class QuotaExceededError extends OutpostError {
   override readonly name = 'QuotaExceededError';
+  readonly code = 'rate_limited';
   constructor(
     readonly limit: 'activeRuns' | 'runsPerDay',
     readonly max: number,
@@ -23,8 +24,9 @@ export class QuotaExceededError extends Error {
 }
 
 /** Refusal at dispatch: the tenant's runs have spent its tier's monthly limit. */
-export class SpendLimitReachedError extends Error {
+export class SpendLimitReachedError extends OutpostError {
   override readonly name = 'SpendLimitReachedError';
+  readonly code = 'rate_limited';
   constructor(
     readonly limitUsd: number,
     readonly spentUsd: number,

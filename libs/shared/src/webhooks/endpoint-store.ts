@@ -1,12 +1,13 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock } from '../core/clock.js';
-import { isConditionalCheckFailed } from '../core/errors.js';
+import { isConditionalCheckFailed, OutpostError } from '../core/errors.js';
 import type { WebhookEventType } from './events.js';
 import { newWebhookEndpointId, WebhookEndpoint, type WebhookEndpointKind } from './endpoint.js';
 
 /** No such endpoint for this tenant: word for word the same for another tenant's endpoint. */
-export class WebhookEndpointNotFoundError extends Error {
+export class WebhookEndpointNotFoundError extends OutpostError {
   override readonly name = 'WebhookEndpointNotFoundError';
+  readonly code = 'not_found';
   constructor(
     readonly endpointId: string,
     options?: ErrorOptions,

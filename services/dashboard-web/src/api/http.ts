@@ -1,16 +1,31 @@
 import type { z } from 'zod';
+import { ErrorCode, OutpostError } from '@outpost/shared/errors';
 
 /** An API answer that was not 2xx: the status and the server's `{ error: { code, message } }`. */
-export class ApiError extends Error {
-  override name = 'ApiError';
+export class ApiError extends OutpostError {
+  override readonly name = 'ApiError';
+  /** The server's code; for an answer without one (a proxy's page), the status's. */
+  readonly code: ErrorCode;
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: unknown,
     message: string,
     options?: ErrorOptions,
   ) {
     super(message, options);
+    const parsed = ErrorCode.safeParse(code);
+    this.code = parsed.success ? parsed.data : codeOfStatus(status);
   }
+}
+
+function codeOfStatus(status: number): ErrorCode {
+  if (status === 401) return 'unauthenticated';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 409) return 'conflict';
+  if (status === 413) return 'too_large';
+  if (status === 429) return 'rate_limited';
+  return status >= 400 && status < 500 ? 'invalid_input' : 'internal';
 }
 
 /** The CSRF token lives in memory only (never in storage); the session provider sets it. */
@@ -24,15 +39,15 @@ async function errorOf(res: Response): Promise<ApiError> {
   try {
     const body = JSON.parse(text) as { error?: unknown };
     const err = body.error;
-    if (typeof err === 'string') return new ApiError(res.status, String(res.status), err);
+    if (typeof err === 'string') return new ApiError(res.status, undefined, err);
     if (err && typeof err === 'object') {
       const e = err as { code?: unknown; message?: unknown };
-      return new ApiError(res.status, String(e.code ?? res.status), String(e.message ?? e.code ?? res.statusText));
+      return new ApiError(res.status, e.code, String(e.message ?? e.code ?? res.statusText));
     }
   } catch {
     // not JSON: fall through to the raw text
   }
-  return new ApiError(res.status, String(res.status), text || res.statusText);
+  return new ApiError(res.status, undefined, text || res.statusText);
 }
 
 interface RequestOptions {

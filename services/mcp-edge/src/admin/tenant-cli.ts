@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
-import { ConfigError, createAwsClients, loadAdminConfig, openParameterStore, openStores, WebhookDeliveryStore, webhookQueueDefinition } from '@outpost/shared';
-import { runTenantCommand, USAGE, UsageError } from './tenant-commands.js';
+import { ConfigError, createAwsClients, loadAdminConfig, openParameterStore, openStores, UsageError, WebhookDeliveryStore, webhookQueueDefinition } from '@outpost/shared';
+import { runTenantCommand, USAGE } from './tenant-commands.js';
 import { TenantDirectory } from './tenant-directory.js';
 
 // `npm run tenant -- …`: tenant and API key administration, straight against DynamoDB.

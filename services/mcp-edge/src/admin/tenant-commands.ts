@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { parameterPaths, SECRET_NAMES, SecretName, TenantNotFoundError, TierName, type ParameterStore, type Stores } from '@outpost/shared';
+import { parameterPaths, SECRET_NAMES, SecretName, TenantNotFoundError, TierName, UsageError, type ParameterStore, type Stores } from '@outpost/shared';
 import type { TenantDirectory } from './tenant-directory.js';
-import { runWebhookCommand, WEBHOOK_USAGE, WebhookUsageError, type WebhookCommandDeps } from './webhook-commands.js';
+import { runWebhookCommand, WEBHOOK_USAGE, type WebhookCommandDeps } from './webhook-commands.js';
 
 export const USAGE = `usage: npm run tenant -- <command> [options]
 
@@ -20,11 +20,6 @@ export const USAGE = `usage: npm run tenant -- <command> [options]
 ${WEBHOOK_USAGE}
 
 Prints JSON. Talks to DynamoDB directly: in local mode it finds the running stack via .outpost/endpoints.json.`;
-
-/** A usage mistake: the message and the usage text go to stderr, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 export interface TenantCommandDeps {
   stores: Pick<Stores, 'tenants' | 'sessions'>;
@@ -55,12 +50,7 @@ export async function runTenantCommand(argv: readonly string[], deps: TenantComm
   const [command, ...afterCommand] = argv;
   if (command === 'webhook') {
     if (!deps.webhooks) throw new UsageError('webhook commands are not available here');
-    try {
-      return await runWebhookCommand(afterCommand, deps.webhooks);
-    } catch (err) {
-      if (err instanceof WebhookUsageError) throw new UsageError(err.message);
-      throw err;
-    }
+    return runWebhookCommand(afterCommand, deps.webhooks);
   }
   // `sessions` takes a sub-command (list, revoke) before its options.
   const sub = command === 'sessions' ? afterCommand[0] : undefined;

@@ -15,6 +15,7 @@ import {
   type WebhookDeliveryStore,
   type WebhookEndpoint,
   type WebhookEndpointStore,
+  UsageError,
 } from '@outpost/shared';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
@@ -24,10 +25,6 @@ export const WEBHOOK_USAGE = `  webhook add --url URL [--events E1,E2] [--kind s
   webhook list|remove|enable|rotate-secret|deliveries|test [--id ENDPOINT_ID] [--tenant T]
              enable: re-enable a disabled endpoint; deliveries: its last attempts; test: send webhook.test and wait for the attempt`;
 
-/** A usage mistake in a webhook command (the tenant CLI prints it with the usage, exit 2). */
-export class WebhookUsageError extends Error {
-  override readonly name = 'WebhookUsageError';
-}
 
 export interface WebhookCommandDeps {
   mode: 'local' | 'aws';
@@ -49,21 +46,21 @@ export async function runWebhookCommand(argv: readonly string[], deps: WebhookCo
   const [sub, ...rest] = argv;
   const values = parse(rest);
   const tenantId = values.tenant ?? deps.defaultTenantId;
-  if (!tenantId) throw new WebhookUsageError('--tenant is required');
+  if (!tenantId) throw new UsageError('--tenant is required');
   const id = () => {
-    if (!values.id) throw new WebhookUsageError('--id is required (`webhook list` shows the ids)');
+    if (!values.id) throw new UsageError('--id is required (`webhook list` shows the ids)');
     return values.id;
   };
   try {
     switch (sub) {
       case 'add': {
-        if (!values.url) throw new WebhookUsageError('--url is required');
+        if (!values.url) throw new UsageError('--url is required');
         const problem = webhookUrlProblem(values.url, deps.mode);
-        if (problem) throw new WebhookUsageError(`--url: ${problem}`);
+        if (problem) throw new UsageError(`--url: ${problem}`);
         const kind = WebhookEndpointKind.safeParse(values.kind ?? 'standard');
-        if (!kind.success) throw new WebhookUsageError(`--kind must be one of ${WebhookEndpointKind.options.join(', ')}`);
+        if (!kind.success) throw new UsageError(`--kind must be one of ${WebhookEndpointKind.options.join(', ')}`);
         const events = parseEvents(values.events);
-        if (kind.data === 'standard' && deps.mode === 'aws' && !values['kms-key']) throw new WebhookUsageError("--kms-key is required in aws mode (the stack's secrets_kms_alias output)");
+        if (kind.data === 'standard' && deps.mode === 'aws' && !values['kms-key']) throw new UsageError("--kms-key is required in aws mode (the stack's secrets_kms_alias output)");
         const endpoint = await deps.endpoints.create({ tenantId, url: values.url, kind: kind.data, events });
         if (kind.data !== 'standard') return { ...view(endpoint), note: 'unsigned: chat incoming webhooks do not verify signatures' };
         const secret = await storeSecret(deps, endpoint, values['kms-key']);
@@ -78,7 +75,7 @@ export async function runWebhookCommand(argv: readonly string[], deps: WebhookCo
         return view(await deps.endpoints.enable(tenantId, id()));
       case 'rotate-secret': {
         const endpoint = await deps.endpoints.require(tenantId, id());
-        if (endpoint.kind !== 'standard') throw new WebhookUsageError(`a ${endpoint.kind} endpoint has no signing secret`);
+        if (endpoint.kind !== 'standard') throw new UsageError(`a ${endpoint.kind} endpoint has no signing secret`);
         const secret = await storeSecret(deps, endpoint, values['kms-key']);
         await deps.endpoints.secretRotated(tenantId, endpoint.endpointId);
         return { endpointId: endpoint.endpointId, secret, note: 'deliveries from now on are signed with this secret only' };
@@ -89,10 +86,10 @@ export async function runWebhookCommand(argv: readonly string[], deps: WebhookCo
       case 'test':
         return await sendTest(deps, await deps.endpoints.require(tenantId, id()));
       default:
-        throw new WebhookUsageError(sub ? `unknown webhook command ${JSON.stringify(sub)}` : 'webhook needs a command');
+        throw new UsageError(sub ? `unknown webhook command ${JSON.stringify(sub)}` : 'webhook needs a command');
     }
   } catch (err) {
-    if (err instanceof WebhookEndpointNotFoundError) throw new WebhookUsageError(err.message);
+    if (err instanceof WebhookEndpointNotFoundError) throw new UsageError(err.message);
     throw err;
   }
 }
@@ -150,10 +147,10 @@ function parseEvents(value: string | undefined): WebhookEventType[] {
   const out: WebhookEventType[] = [];
   for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
     const e = WebhookEventType.safeParse(part);
-    if (!e.success) throw new WebhookUsageError(`--events: unknown event ${JSON.stringify(part)}; one of ${WebhookEventType.options.join(', ')}`);
+    if (!e.success) throw new UsageError(`--events: unknown event ${JSON.stringify(part)}; one of ${WebhookEventType.options.join(', ')}`);
     out.push(e.data);
   }
-  if (out.length === 0) throw new WebhookUsageError('--events: name at least one event');
+  if (out.length === 0) throw new UsageError('--events: name at least one event');
   return out;
 }
 
@@ -174,6 +171,6 @@ function parse(args: string[]) {
       allowPositionals: false,
     }).values;
   } catch (err) {
-    throw new WebhookUsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(err instanceof Error ? err.message : String(err));
   }
 }

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { SessionRecord } from '@outpost/shared';
-import { ApiFailure } from './headers.js';
+import { ApiFailureError } from './headers.js';
 
 /**
  * A browser's Origin must name this edge when present: `Host` is what the browser connected to, so
@@ -16,7 +16,7 @@ export function checkOrigin(req: IncomingMessage): void {
   } catch {
     host = undefined;
   }
-  if (!host || host !== req.headers.host) throw new ApiFailure('csrf', 'cross-origin request refused');
+  if (!host || host !== req.headers.host) throw new ApiFailureError('csrf', 'cross-origin request refused');
 }
 
 /** A state-changing request: same-origin when it says, and the session's token in X-CSRF-Token. */
@@ -26,6 +26,6 @@ export function checkCsrf(req: IncomingMessage, session: SessionRecord): void {
   const token = Buffer.from(typeof sent === 'string' ? sent : '');
   const expected = Buffer.from(session.csrfToken);
   if (token.length !== expected.length || !timingSafeEqual(token, expected)) {
-    throw new ApiFailure('csrf', 'missing or wrong X-CSRF-Token; GET /api/session gives the token');
+    throw new ApiFailureError('csrf', 'missing or wrong X-CSRF-Token; GET /api/session gives the token');
   }
 }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { ERROR_STATUS, type ApiErrorCode } from '@outpost/dashboard-api';
+import { ApiErrorCode, ERROR_STATUS } from '@outpost/dashboard-api';
+import { isCallerError, OutpostError } from '@outpost/shared';
 
 /** The contract's CSP: nothing inline, nothing from anywhere but the edge. */
 export const CONTENT_SECURITY_POLICY =
@@ -32,8 +33,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** An error a route throws; the router answers `{ error: { code, message } }` with its status. */
-export class ApiFailure extends Error {
-  override readonly name = 'ApiFailure';
+export class ApiFailureError extends OutpostError {
+  override readonly name = 'ApiFailureError';
   constructor(
     readonly code: ApiErrorCode,
     message: string,
@@ -44,11 +45,22 @@ export class ApiFailure extends Error {
   }
 }
 
-export function sendError(res: ServerResponse, failure: ApiFailure): void {
+/**
+ * The answer for what a route threw: an ApiFailureError as it is, an error the caller can act on
+ * (bad input, a refusal, a limit, not found) under its own code and message; else undefined.
+ */
+export function failureOf(err: unknown): ApiFailureError | undefined {
+  if (err instanceof ApiFailureError) return err;
+  if (!isCallerError(err)) return undefined;
+  const code = ApiErrorCode.safeParse(err.code);
+  return new ApiFailureError(code.success ? code.data : 'invalid_input', err.message, {}, { cause: err });
+}
+
+export function sendError(res: ServerResponse, failure: ApiFailureError): void {
   sendJson(res, ERROR_STATUS[failure.code], { error: { code: failure.code, message: failure.message } }, failure.headers);
 }
 
 /** Word for word the same for a missing run and another tenant's run. */
-export function runNotFound(runId: string): ApiFailure {
-  return new ApiFailure('not_found', `run ${runId} not found`);
+export function runNotFound(runId: string): ApiFailureError {
+  return new ApiFailureError('not_found', `run ${runId} not found`);
 }

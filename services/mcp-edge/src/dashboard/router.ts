@@ -4,7 +4,7 @@ import type { EdgeDeps } from '../deps.js';
 import { toolDeps, type ApiRequest, type DashboardDeps } from './context.js';
 import { checkCsrf } from './csrf.js';
 import { FleetHistory } from './fleet-history.js';
-import { ApiFailure, applySecurityHeaders, sendError } from './headers.js';
+import { ApiFailureError, applySecurityHeaders, failureOf, sendError } from './headers.js';
 import { cancel, dispatchRuns, promoteRun } from './routes-actions.js';
 import { getFleet } from './routes-fleet.js';
 import { downloadLog, getArtifact, getPatch, getRun, listRuns } from './routes-runs.js';
@@ -68,14 +68,15 @@ export class Dashboard {
       if (raw === '/api' || raw.startsWith('/api/')) return await this.api(req, res, url);
       return await this.page(req, res, raw);
     } catch (err) {
-      if (err instanceof ApiFailure) {
-        if (!res.headersSent) sendError(res, err);
+      const failure = failureOf(err);
+      if (failure) {
+        if (!res.headersSent) sendError(res, failure);
         else res.end();
         return;
       }
       const ref = randomUUID();
       this.deps.edge.logger.error({ err, path: url.pathname, ref }, 'dashboard request failed');
-      if (!res.headersSent) sendError(res, new ApiFailure('internal', `internal error (ref ${ref}); try again shortly`));
+      if (!res.headersSent) sendError(res, new ApiFailureError('internal', `internal error (ref ${ref}); try again shortly`));
       else res.end();
     }
   }
@@ -86,12 +87,12 @@ export class Dashboard {
 
   private async page(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const head = req.method === 'HEAD';
-    if (req.method !== 'GET' && !head) throw new ApiFailure('invalid_input', 'pages answer GET only', { Allow: 'GET, HEAD' });
+    if (req.method !== 'GET' && !head) throw new ApiFailureError('invalid_input', 'pages answer GET only', { Allow: 'GET, HEAD' });
     if (path.startsWith('/assets/')) {
       if (await this.deps.files.sendAsset(res, path.slice('/assets/'.length), head)) return;
-      throw new ApiFailure('not_found', 'no such file');
+      throw new ApiFailureError('not_found', 'no such file');
     }
-    if (!PAGE.test(path)) throw new ApiFailure('not_found', 'no such page');
+    if (!PAGE.test(path)) throw new ApiFailureError('not_found', 'no such page');
     return this.deps.files.sendIndex(res, head);
   }
 
@@ -99,7 +100,7 @@ export class Dashboard {
     const path = url.pathname;
     if (path === '/api/session') return sessionRoute(req, res, this.deps);
     const signedIn = await this.deps.sessions.fromRequest(req);
-    if (!signedIn) throw new ApiFailure('unauthenticated', NOT_SIGNED_IN);
+    if (!signedIn) throw new ApiFailureError('unauthenticated', NOT_SIGNED_IN);
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') checkCsrf(req, signedIn.session);
     const request: ApiRequest = { req, res, url, signedIn, tool: toolDeps(this.deps.edge, signedIn) };
@@ -131,7 +132,7 @@ export class Dashboard {
         if (method === 'GET' && parts.length === 3 && parts[1] === 'artifacts' && path.split('/')[2] === 'runs') {
           return getArtifact(request, id, safeDecode(parts[2] ?? ''));
         }
-        throw new ApiFailure('not_found', `no route ${method} ${path}`);
+        throw new ApiFailureError('not_found', `no route ${method} ${path}`);
     }
   }
 }

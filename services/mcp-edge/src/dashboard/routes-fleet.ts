@@ -1,6 +1,6 @@
 import type { FleetHistoryPoint, FleetResponse } from '@outpost/dashboard-api';
 import { AGENT_NAMES, TIER_NAMES, type RunRecord } from '@outpost/shared';
-import { fleetStatus } from '../tools/fleet-status.js';
+import { fleetStatus } from '../domain/fleet-status.js';
 import type { ApiRequest, DashboardDeps } from './context.js';
 import { sendJson } from './headers.js';
 

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ArtifactName, ListRunsQuery, RunId, type ListRunsResponse, type RunDetailResponse } from '@outpost/dashboard-api';
-import { InvalidCursorError, type RunRecord } from '@outpost/shared';
-import { toRunView } from '../tools/run-view.js';
+import type { RunRecord } from '@outpost/shared';
+import { toRunView } from '../domain/run-view.js';
 import type { ApiRequest } from './context.js';
-import { ApiFailure, runNotFound, sendJson } from './headers.js';
+import { ApiFailureError, runNotFound, sendJson } from './headers.js';
 import { issuesMessage } from './json-body.js';
 import { LiveLog } from './log-chunks.js';
 import { siblingsOf, timelineOf } from './run-detail.js';
@@ -14,23 +14,19 @@ export async function listRuns({ url, res, tool }: ApiRequest): Promise<void> {
   // An empty parameter (`?status=&agent=`, as a form sends it) means no filter.
   const params = Object.fromEntries([...url.searchParams].filter(([, v]) => v !== ''));
   const parsed = ListRunsQuery.safeParse(params);
-  if (!parsed.success) throw new ApiFailure('invalid_input', issuesMessage(parsed.error));
+  if (!parsed.success) throw new ApiFailureError('invalid_input', issuesMessage(parsed.error));
   const q = parsed.data;
-  try {
-    const page = await tool.stores.runs.list(tool.tenant.tenantId, {
-      ...(q.status ? { status: q.status } : {}),
-      ...(q.agent ? { agent: q.agent } : {}),
-      ...(q.tag ? { tag: q.tag } : {}),
-      ...(q.repo ? { repo: q.repo } : {}),
-      ...(q.cursor ? { cursor: q.cursor } : {}),
-      limit: q.limit,
-    });
-    const body: ListRunsResponse = { runs: page.runs.map(toRunView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
-    sendJson(res, 200, body);
-  } catch (err) {
-    if (err instanceof InvalidCursorError) throw new ApiFailure('invalid_input', err.message, {}, { cause: err });
-    throw err;
-  }
+  // A bad cursor's InvalidCursorError is the caller's (invalid_input): the router answers 400.
+  const page = await tool.stores.runs.list(tool.tenant.tenantId, {
+    ...(q.status ? { status: q.status } : {}),
+    ...(q.agent ? { agent: q.agent } : {}),
+    ...(q.tag ? { tag: q.tag } : {}),
+    ...(q.repo ? { repo: q.repo } : {}),
+    ...(q.cursor ? { cursor: q.cursor } : {}),
+    limit: q.limit,
+  });
+  const body: ListRunsResponse = { runs: page.runs.map(toRunView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  sendJson(res, 200, body);
 }
 
 /** The tenant's run, or the 404 a missing run gets (a malformed id too: nothing tells them apart). */
@@ -68,7 +64,7 @@ export async function downloadLog(request: ApiRequest, id: string): Promise<void
 /** `GET /api/runs/:id/patch`: the unified diff, or 404 while there is none. */
 export async function getPatch(request: ApiRequest, id: string): Promise<void> {
   const run = await requireRun(request, id);
-  if (!run.artifacts?.some((a) => a.name === 'patch.diff')) throw new ApiFailure('not_found', `run ${run.runId} has no patch (yet)`);
+  if (!run.artifacts?.some((a) => a.name === 'patch.diff')) throw new ApiFailureError('not_found', `run ${run.runId} has no patch (yet)`);
   return streamArtifact(request, run, 'patch.diff', { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
 }
 
@@ -77,7 +73,7 @@ export async function getArtifact(request: ApiRequest, id: string, name: string)
   const run = await requireRun(request, id);
   const artifact = ArtifactName.safeParse(name);
   if (!artifact.success || !run.artifacts?.some((a) => a.name === artifact.data)) {
-    throw new ApiFailure('not_found', `run ${run.runId} has no artifact ${name}`);
+    throw new ApiFailureError('not_found', `run ${run.runId} has no artifact ${name}`);
   }
   const type = artifact.data.endsWith('.json') ? 'application/json' : artifact.data.endsWith('.bundle') ? 'application/octet-stream' : 'text/plain; charset=utf-8';
   return streamArtifact(request, run, artifact.data, {
@@ -89,7 +85,7 @@ export async function getArtifact(request: ApiRequest, id: string, name: string)
 
 async function streamArtifact(request: ApiRequest, run: RunRecord, name: ArtifactName, headers: Record<string, string>): Promise<void> {
   const ref = run.artifacts?.find((a) => a.name === name);
-  if (!ref) throw new ApiFailure('not_found', `run ${run.runId} has no artifact ${name}`);
+  if (!ref) throw new ApiFailureError('not_found', `run ${run.runId} has no artifact ${name}`);
   const out = await request.tool.clients.s3.send(new GetObjectCommand({ Bucket: request.tool.stores.names.bucket, Key: ref.key }));
   const body = out.Body;
   if (!(body instanceof Readable)) throw new Error(`artifact ${name} of ${run.runId} has no readable body`);

@@ -1,7 +1,7 @@
 import { isTerminal, type RunRecord } from '@outpost/shared';
 import { SSE_EVENTS, type EndEvent, type LogEvent } from '@outpost/dashboard-api';
-import { abortableSleep } from '../tools/abortable-sleep.js';
-import { toRunView } from '../tools/run-view.js';
+import { abortableSleep } from '../domain/abortable-sleep.js';
+import { toRunView } from '../domain/run-view.js';
 import type { ApiRequest, DashboardDeps } from './context.js';
 import { LiveLog } from './log-chunks.js';
 import { requireRun } from './routes-runs.js';

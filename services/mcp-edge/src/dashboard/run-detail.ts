@@ -1,6 +1,6 @@
 import type { TimelineEvent } from '@outpost/dashboard-api';
 import { runIdTime, type RunRecord, type RunStore } from '@outpost/shared';
-import { toRunView, type RunView } from '../tools/run-view.js';
+import { toRunView, type RunView } from '../domain/run-view.js';
 
 /** The run's history as events, oldest first, from the times its record keeps. */
 export function timelineOf(run: RunRecord): TimelineEvent[] {

@@ -4,7 +4,7 @@ import { McpError, type ReadResourceResult } from '@modelcontextprotocol/sdk/typ
 import { RUN_ID_PATTERN, type RunRecord } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
 import { readLogLines } from '../run-logs.js';
-import { notFoundMessage, toRunView } from '../tools/run-view.js';
+import { notFoundMessage, toRunView } from '../domain/run-view.js';
 import { RUN_RESOURCES, runUri, type RunResourceKind } from './run-uris.js';
 
 /** The spec's code for "no such resource" (the SDK has no constant for it). */

@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { McpError, SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { RUN_ID_PATTERN } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
-import { notFoundMessage } from '../tools/run-view.js';
+import { notFoundMessage } from '../domain/run-view.js';
 import { RESOURCE_NOT_FOUND } from './run-resources.js';
 import { RUN_URI_PREFIX } from './run-uris.js';
 

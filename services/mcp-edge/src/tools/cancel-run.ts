@@ -1,9 +1,10 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { RunStatus, TransitionRefusedError, isTerminal, type RunRecord } from '@outpost/shared';
+import { RunStatus, type RunRecord } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
+import { cancelRun, CancelOutcome } from '../domain/cancel.js';
 import { guarded, ok, refuse } from './results.js';
-import { notFoundMessage, RunIdArg, RunView, toRunView } from './run-view.js';
+import { notFoundMessage, RunIdArg, RunView, toRunView } from '../domain/run-view.js';
 
 export const CancelRunInputShape = {
   runId: RunIdArg,
@@ -12,9 +13,7 @@ export const CancelRunInputShape = {
 
 export const CancelRunOutputShape = {
   run: RunView,
-  outcome: z
-    .enum(['cancelled', 'cancel_requested', 'already_ended'])
-    .describe('cancelled: it was queued and is now cancelled; cancel_requested: its worker is stopping the agent; already_ended: nothing changed.'),
+  outcome: CancelOutcome.describe('cancelled: it was queued and is now cancelled; cancel_requested: its worker is stopping the agent; already_ended: nothing changed.'),
   status: RunStatus,
 };
 
@@ -43,31 +42,6 @@ export function registerCancelRun(server: McpServer, deps: ToolDeps): void {
         return result(cancelled.run, cancelled.outcome);
       }),
   );
-}
-
-export type CancelOutcome = 'cancelled' | 'cancel_requested' | 'already_ended';
-
-/**
- * Cancels one of the tenant's runs: queued → cancelled now; running → cancel requested; ended →
- * unchanged. Undefined when the tenant has no such run (the dashboard's cancel uses it too).
- */
-export async function cancelRun(deps: ToolDeps, runId: string, reason?: string): Promise<{ run: RunRecord; outcome: CancelOutcome } | undefined> {
-  const { tenantId } = deps.tenant;
-  let run = await deps.stores.runs.get(tenantId, runId);
-  if (!run) return undefined;
-  const input = { tenantId, runId, ...(reason ? { reason } : {}) };
-  // A run can move between our read and our write; two rounds cover queued → running.
-  for (let round = 0; round < 3; round++) {
-    if (isTerminal(run.status)) return { run, outcome: 'already_ended' };
-    try {
-      if (run.status === 'queued') return { run: await deps.stores.runs.cancelQueued(input), outcome: 'cancelled' };
-      return { run: await deps.stores.runs.requestCancel(input), outcome: 'cancel_requested' };
-    } catch (err) {
-      if (!(err instanceof TransitionRefusedError)) throw err;
-      run = err.current;
-    }
-  }
-  return { run, outcome: isTerminal(run.status) ? 'already_ended' : 'cancel_requested' };
 }
 
 function result(run: RunRecord, outcome: CancelOutcome) {

@@ -7,7 +7,7 @@ import type { ToolDeps } from '../deps.js';
 import { readLogLines } from '../run-logs.js';
 import { runLinks } from '../resources/run-uris.js';
 import { guarded, ok, refuse } from './results.js';
-import { describeRun, notFoundMessage, RunIdArg, RunView, toRunView } from './run-view.js';
+import { describeRun, notFoundMessage, RunIdArg, RunView, toRunView } from '../domain/run-view.js';
 
 /** Presigned artifact URLs live this long. */
 export const ARTIFACT_URL_SECONDS = 15 * 60;

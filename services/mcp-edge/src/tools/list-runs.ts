@@ -4,7 +4,7 @@ import { AgentName, chainRootOf, InvalidCursorError, RunStatus, type RunRecord }
 import type { ToolDeps } from '../deps.js';
 import { runLinks } from '../resources/run-uris.js';
 import { guarded, ok, refuse } from './results.js';
-import { notFoundMessage, RunIdArg, RunView, toRunView } from './run-view.js';
+import { notFoundMessage, RunIdArg, RunView, toRunView } from '../domain/run-view.js';
 
 export const ListRunsInputShape = {
   status: RunStatus.optional().describe('Only runs in this status.'),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CallToolResult, ResourceLink } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from '@outpost/shared';
+import { isCallerError, type Logger } from '@outpost/shared';
 import { currentRequestId } from '../call-context.js';
 
 /** A successful tool result: structured content, a short text for humans, and links to the runs' resources. */
@@ -13,21 +13,8 @@ export function refuse(message: string): CallToolResult {
   return { content: [{ type: 'text', text: message }], isError: true };
 }
 
-/** A refusal the caller can act on (thrown from deep inside a tool, turned into `refuse`). */
-export class ToolRefusal extends Error {
-  override readonly name = 'ToolRefusal';
-  constructor(
-    message: string,
-    /** `quota`: a limit of the tenant's tier refused it (the dashboard answers 429); else the input. */
-    readonly kind: 'input' | 'quota' = 'input',
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
 /**
- * Runs a tool body; a ToolRefusal becomes its message, anything else is logged and reported
+ * Runs a tool body; a refusal, bad input or a limit (an OutpostError the caller can act on) becomes its message, anything else is logged and reported
  * with a reference id only (never a stack trace or an internal message). The reference is the
  * call's request id, so it finds every line the call logged.
  */
@@ -35,7 +22,7 @@ export async function guarded(logger: Logger, tool: string, body: () => Promise<
   try {
     return await body();
   } catch (err) {
-    if (err instanceof ToolRefusal) return refuse(err.message);
+    if (isCallerError(err)) return refuse(err.message);
     const ref = currentRequestId() ?? randomUUID();
     logger.error({ err, tool, ref }, 'tool failed');
     return refuse(`internal error in ${tool} (ref ${ref}); nothing was changed that a retry would duplicate, try again shortly`);

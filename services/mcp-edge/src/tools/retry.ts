@@ -1,12 +1,12 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { dispatch } from '../dispatch.js';
+import { dispatch } from '../domain/dispatch.js';
 import type { ToolDeps } from '../deps.js';
-import { resolveRetry } from '../follow-ups.js';
-import { DispatchedRunShape } from './dispatch.js';
+import { resolveRetry } from '../domain/follow-ups.js';
+import { DispatchedRun } from '../domain/dispatch-schema.js';
 import { runLinks } from '../resources/run-uris.js';
 import { guarded, ok } from './results.js';
-import { RunIdArg } from './run-view.js';
+import { RunIdArg } from '../domain/run-view.js';
 
 export const RetryInputShape = {
   runId: RunIdArg.describe('A failed or timed_out run to run again.'),
@@ -19,7 +19,7 @@ export const RetryInputShape = {
 };
 
 export const RetryOutputShape = {
-  run: DispatchedRunShape,
+  run: DispatchedRun,
   retryOfRunId: z.string(),
   replayed: z.boolean(),
 };

@@ -4,8 +4,8 @@ import { isTerminal, type RunRecord } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
 import { runLinks } from '../resources/run-uris.js';
 import { guarded, ok, refuse } from './results.js';
-import { describeRun, lastLogLine, notFoundMessage, RunIdArg, RunView, toRunView } from './run-view.js';
-import { abortableSleep } from './abortable-sleep.js';
+import { describeRun, lastLogLine, notFoundMessage, RunIdArg, RunView, toRunView } from '../domain/run-view.js';
+import { abortableSleep } from '../domain/abortable-sleep.js';
 
 /** Poll interval of wait_for_run (one consistent read each). */
 export const WAIT_POLL_MS = 500;

@@ -1,8 +1,9 @@
-import { AGENT_SECRETS, type AgentName, type SecretName } from '@outpost/shared';
+import { AGENT_SECRETS, type AgentName, OutpostError, type SecretName } from '@outpost/shared';
 
 /** The run needs a secret the tenant has not set. */
-export class MissingSecretError extends Error {
+export class MissingSecretError extends OutpostError {
   override readonly name = 'MissingSecretError';
+  readonly code = 'missing_secret';
   constructor(
     readonly agent: AgentName,
     readonly secrets: readonly SecretName[],

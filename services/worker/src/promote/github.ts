@@ -1,3 +1,4 @@
+import { OutpostError } from '@outpost/shared';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -34,8 +35,9 @@ export function githubRepoOf(repo: string): GithubRepo | undefined {
 }
 
 /** GitHub refused or failed a pull request call; `status` is the HTTP status (0: no response). */
-export class PullRequestError extends Error {
+export class PullRequestError extends OutpostError {
   override readonly name = 'PullRequestError';
+  readonly code = 'pull_request_failed';
   constructor(
     readonly status: number,
     message: string,

@@ -1,3 +1,3 @@
 export { createPullRequest, githubRepoOf, PullRequestError, type GithubRepo, type PullRequestInput } from './github.js';
 export { promoteHandler } from './handler.js';
-export { PromoteExecution, PromoteFailure, type PromoteDeps } from './promotion.js';
+export { PromoteExecution, PromoteFailureError, type PromoteDeps } from './promotion.js';

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   branchNameProblem,
+  OutpostError,
   parameterPaths,
   redact,
   secretsFromParameters,
@@ -23,7 +24,7 @@ import { Workspace } from '../workspace.js';
 import { createPullRequest, githubRepoOf, PullRequestError } from './github.js';
 
 export interface PromoteDeps {
-  config: Pick<WorkerConfig, 'base' | 'root' | 'agentPath' | 'githubApiUrl' | 'promoteAuthor'>;
+  config: Pick<WorkerConfig, 'mode' | 'env' | 'root' | 'agentPath' | 'githubApiUrl' | 'promoteAuthor'>;
   s3: S3Client;
   bucket: string;
   params: ParameterStore;
@@ -32,8 +33,8 @@ export interface PromoteDeps {
 }
 
 /** A promotion that ends as `failed` with this code and message (the message is redacted before it is stored). */
-export class PromoteFailure extends Error {
-  override readonly name = 'PromoteFailure';
+export class PromoteFailureError extends OutpostError {
+  override readonly name = 'PromoteFailureError';
   constructor(
     readonly code: RunError['code'],
     message: string,
@@ -83,16 +84,16 @@ export class PromoteExecution {
       const { patchKey, bundleKey } = this.changeKeys();
       const spec = this.repoSpec();
       const baseCommit = this.run.baseCommit;
-      if (!baseCommit) throw new PromoteFailure('invalid_job', `run ${this.run.runId} has no base commit recorded; it cannot be promoted`);
+      if (!baseCommit) throw new PromoteFailureError('invalid_job', `run ${this.run.runId} has no base commit recorded; it cannot be promoted`);
       const gh = p.createPullRequest ? githubRepoOf(this.run.repo) : undefined;
       if (p.createPullRequest) {
         if (!token) {
-          throw new PromoteFailure(
+          throw new PromoteFailureError(
             'missing_secret',
             'createPullRequest needs the tenant secret github_token (a token that may push and open pull requests); set it and promote again',
           );
         }
-        if (!gh) throw new PromoteFailure('invalid_job', `cannot tell the GitHub owner/name of repo ${this.run.repo}; promote without createPullRequest`);
+        if (!gh) throw new PromoteFailureError('invalid_job', `cannot tell the GitHub owner/name of repo ${this.run.repo}; promote without createPullRequest`);
       }
 
       ws = await Workspace.create({
@@ -101,15 +102,15 @@ export class PromoteExecution {
         identity: undefined,
         pathEnv: this.deps.config.agentPath,
       });
-      const offerToken = spec.kind !== 'file' && (this.deps.config.base.mode === 'local' || spec.host === 'github.com') ? token : undefined;
+      const offerToken = spec.kind !== 'file' && (this.deps.config.mode === 'local' || spec.host === 'github.com') ? token : undefined;
       await this.clone(ws, spec, baseCommit, offerToken);
 
       const defaultBranch = await this.remoteDefaultBranch(ws);
       if (defaultBranch !== undefined && p.branch === defaultBranch) {
-        throw new PromoteFailure('invalid_job', `branch ${p.branch} is the repository's default branch; promote never pushes to it, choose another branch`);
+        throw new PromoteFailureError('invalid_job', `branch ${p.branch} is the repository's default branch; promote never pushes to it, choose another branch`);
       }
       const prBase = p.base ?? defaultBranch;
-      if (p.createPullRequest && !prBase) throw new PromoteFailure('invalid_job', 'the remote has no default branch; give base for the pull request');
+      if (p.createPullRequest && !prBase) throw new PromoteFailureError('invalid_job', 'the remote has no default branch; give base for the pull request');
 
       const commitSha = await this.buildCommit(ws, baseCommit, patchKey, bundleKey);
       const pushed = await this.push(ws, commitSha);
@@ -145,7 +146,7 @@ export class PromoteExecution {
         ...(pullRequestUrl ? { pullRequestUrl } : {}),
       };
     } catch (err) {
-      if (err instanceof PromoteFailure) return this.failed(err.code, err.message);
+      if (err instanceof PromoteFailureError) return this.failed(err.code, err.message);
       this.log.error({ err: this.redact(err instanceof Error ? err.message : String(err)) }, 'promotion failed inside the worker');
       return this.failed('internal', `worker error during promotion: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
@@ -158,9 +159,9 @@ export class PromoteExecution {
   private checkRequest(): void {
     const p = this.promotion;
     const problem = branchNameProblem(p.branch) ?? (p.base !== undefined ? branchNameProblem(p.base)?.replace(/^branch/, 'base') : undefined);
-    if (problem) throw new PromoteFailure('invalid_job', problem);
-    if (p.base !== undefined && p.base === p.branch) throw new PromoteFailure('invalid_job', `branch ${p.branch} is the base; promote never pushes to its base, choose another branch`);
-    if (this.run.status !== 'succeeded') throw new PromoteFailure('invalid_job', `run ${this.run.runId} is ${this.run.status}; only a succeeded run can be promoted`);
+    if (problem) throw new PromoteFailureError('invalid_job', problem);
+    if (p.base !== undefined && p.base === p.branch) throw new PromoteFailureError('invalid_job', `branch ${p.branch} is the base; promote never pushes to its base, choose another branch`);
+    if (this.run.status !== 'succeeded') throw new PromoteFailureError('invalid_job', `run ${this.run.runId} is ${this.run.status}; only a succeeded run can be promoted`);
   }
 
   private changeKeys(): { patchKey?: string; bundleKey?: string } {
@@ -168,16 +169,16 @@ export class PromoteExecution {
     const patch = artifacts.find((a) => a.name === 'patch.diff' && a.bytes > 0);
     const bundle = artifacts.find((a) => a.name === 'changes.bundle');
     if (!bundle && (!patch || this.run.summary?.filesChanged === 0)) {
-      throw new PromoteFailure('invalid_job', `run ${this.run.runId} made no changes; there is nothing to promote`);
+      throw new PromoteFailureError('invalid_job', `run ${this.run.runId} made no changes; there is nothing to promote`);
     }
     return { ...(patch ? { patchKey: patch.key } : {}), ...(bundle ? { bundleKey: bundle.key } : {}) };
   }
 
   private repoSpec(): RepoSpec {
     try {
-      return parseRepo(this.run.repo, this.deps.config.base.mode);
+      return parseRepo(this.run.repo, this.deps.config.mode);
     } catch (err) {
-      if (err instanceof InvalidRepoError) throw new PromoteFailure('invalid_job', err.message);
+      if (err instanceof InvalidRepoError) throw new PromoteFailureError('invalid_job', err.message);
       throw err;
     }
   }
@@ -194,12 +195,12 @@ export class PromoteExecution {
         () => false,
       );
       if (reachable) {
-        throw new PromoteFailure(
+        throw new PromoteFailureError(
           'patch_conflict',
           `the run's base commit ${baseCommit} is no longer in ${this.run.repo} (its history was rewritten), so the run's changes no longer apply; dispatch the task again`,
         );
       }
-      throw new PromoteFailure('clone_failed', `clone of ${this.run.repo} failed: ${err.message}`);
+      throw new PromoteFailureError('clone_failed', `clone of ${this.run.repo} failed: ${err.message}`);
     }
     this.askpassEnv = await this.credentialEnv(ws, token);
   }
@@ -217,7 +218,7 @@ export class PromoteExecution {
 
   private async remoteDefaultBranch(ws: Workspace): Promise<string | undefined> {
     const out = await git(['ls-remote', '--symref', 'origin', 'HEAD'], this.remote(ws)).catch((err: unknown) => {
-      throw new PromoteFailure('push_failed', `could not read the remote's branches: ${err instanceof Error ? err.message : String(err)}`);
+      throw new PromoteFailureError('push_failed', `could not read the remote's branches: ${err instanceof Error ? err.message : String(err)}`);
     });
     return /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(out)?.[1];
   }
@@ -240,7 +241,7 @@ export class PromoteExecution {
         await git(['apply', '--cached', '--binary', '--whitespace=nowarn', patchFile], o);
       } catch (err) {
         if (!(err instanceof GitError)) throw err;
-        throw new PromoteFailure('patch_conflict', `the run's patch no longer applies to its base commit ${baseCommit}: ${err.message}`);
+        throw new PromoteFailureError('patch_conflict', `the run's patch no longer applies to its base commit ${baseCommit}: ${err.message}`);
       }
       tree = (await git(['write-tree'], o)).trim();
     }
@@ -252,13 +253,13 @@ export class PromoteExecution {
         await git(['fetch', '-q', '--no-tags', bundleFile, 'HEAD'], o);
       } catch (err) {
         if (!(err instanceof GitError)) throw err;
-        throw new PromoteFailure('patch_conflict', `the agent's commits no longer apply to the base commit ${baseCommit}: ${err.message}`);
+        throw new PromoteFailureError('patch_conflict', `the agent's commits no longer apply to the base commit ${baseCommit}: ${err.message}`);
       }
       parent = (await git(['rev-parse', 'FETCH_HEAD^{commit}'], o)).trim();
       const headTree = (await git(['rev-parse', `${parent}^{tree}`], o)).trim();
       if (tree === undefined || tree === headTree) return parent;
     }
-    if (tree === undefined) throw new PromoteFailure('invalid_job', `run ${this.run.runId} made no changes; there is nothing to promote`);
+    if (tree === undefined) throw new PromoteFailureError('invalid_job', `run ${this.run.runId} made no changes; there is nothing to promote`);
     const message = this.promotion.commitMessage ?? (await this.defaultMessage(bundleKey !== undefined));
     return (await git(['commit-tree', tree, '-p', parent, '-m', message], o)).trim();
   }
@@ -282,7 +283,7 @@ export class PromoteExecution {
         await git(['apply', '--cached', '--binary', '--whitespace=nowarn', file], o);
       } catch (err) {
         if (!(err instanceof GitError)) throw err;
-        throw new PromoteFailure('patch_conflict', `the patch of ${run.runId} no longer applies to the chain's base commit ${baseCommit}: ${err.message}`);
+        throw new PromoteFailureError('patch_conflict', `the patch of ${run.runId} no longer applies to the chain's base commit ${baseCommit}: ${err.message}`);
       }
       const tree = (await git(['write-tree'], o)).trim();
       if (tree === prevTree) continue;
@@ -291,7 +292,7 @@ export class PromoteExecution {
       parent = (await git(['commit-tree', tree, '-p', parent, '-m', message], o)).trim();
       prevTree = tree;
     }
-    if (parent === baseCommit) throw new PromoteFailure('invalid_job', `the chain of ${this.run.runId} made no changes; there is nothing to promote`);
+    if (parent === baseCommit) throw new PromoteFailureError('invalid_job', `the chain of ${this.run.runId} made no changes; there is nothing to promote`);
     return parent;
   }
 
@@ -310,7 +311,7 @@ export class PromoteExecution {
       const now = await this.remoteBranch(ws).catch(() => undefined);
       if (now === sha) return { commitSha: sha, pushed: false };
       if (now !== undefined) throw this.branchExists(now);
-      throw new PromoteFailure('push_failed', `push of branch ${branch} failed: ${err.message}`);
+      throw new PromoteFailureError('push_failed', `push of branch ${branch} failed: ${err.message}`);
     }
   }
 
@@ -319,9 +320,9 @@ export class PromoteExecution {
     return /^([0-9a-f]{40,64})\t/m.exec(out)?.[1];
   }
 
-  private branchExists(at: string): PromoteFailure {
+  private branchExists(at: string): PromoteFailureError {
     const { branch } = this.promotion;
-    return new PromoteFailure(
+    return new PromoteFailureError(
       'branch_exists',
       `branch ${branch} already exists on the remote at ${at.slice(0, 12)} with other history; promote never overwrites a branch, choose another branch name`,
     );
@@ -371,7 +372,7 @@ export class PromoteExecution {
   }
 
   private async loadSecrets() {
-    const prefix = parameterPaths.tenantSecrets(this.deps.config.base.env, this.run.tenantId);
+    const prefix = parameterPaths.tenantSecrets(this.deps.config.env, this.run.tenantId);
     return secretsFromParameters(await this.deps.params.getByPath(prefix), prefix);
   }
 

@@ -15,15 +15,15 @@ import {
   type ChainLink,
   type IdempotencyRecord,
   type RunRecord,
-  type RunStatus,
   type Tags,
   type TierName,
 } from '@outpost/shared';
 import { refuseAgentsThatCannotRun } from './agent-readiness.js';
-import type { ToolDeps } from './deps.js';
+import type { ToolDeps } from '../deps.js';
 import { resolveParents, type FollowUpParent } from './follow-ups.js';
 import { refuseTokenShapedSecrets } from './input-secrets.js';
-import { ToolRefusal } from './tools/results.js';
+import { DispatchedRun, type DispatchInput, type DispatchOutput } from './dispatch-schema.js';
+import { RefusalError } from './refusal.js';
 
 /** Tasks larger than this (UTF-8 bytes) are stored in S3 and the run keeps only their key. */
 export const INLINE_TASK_MAX_BYTES = 8 * 1024;
@@ -31,36 +31,8 @@ export const INLINE_TASK_MAX_BYTES = 8 * 1024;
 const REPLAY_WAIT_MS = 15_000;
 const REPLAY_POLL_MS = 100;
 
-export interface DispatchInput {
-  agent?: AgentName | undefined;
-  agents?: AgentName[] | undefined;
-  task: string;
-  /** Required unless continueFrom names the run(s) whose repository the follow-up works in. */
-  repo?: string | undefined;
-  /** Follow-up: the run (or a fan-out's runs, up to 5) whose result this task continues. */
-  continueFrom?: string | string[] | undefined;
-  ref?: string | undefined;
-  model?: string | undefined;
-  timeoutSeconds?: number | undefined;
-  maxCostUsd?: number | undefined;
-  idempotencyKey?: string | undefined;
-  tags?: Tags | undefined;
-}
-
-export interface DispatchedRun {
-  runId: string;
-  agent: AgentName;
-  status: RunStatus;
-  tier: TierName;
-  createdAt: string;
-  parentRunId?: string;
-}
-
-export interface DispatchResult {
-  runs: DispatchedRun[];
-  /** True when an earlier dispatch with the same idempotency key answered this one. */
-  replayed: boolean;
-}
+/** What dispatch answers (`runs`, `replayed`). */
+export type DispatchResult = DispatchOutput;
 
 /**
  * dispatch: idempotency record first (conditional put), then admission, then the runs, then one
@@ -76,7 +48,7 @@ export async function dispatch(deps: ToolDeps, input: DispatchInput, options: Di
     const at = deps.clock.now().getTime();
     const runIds = plan.items.map(() => newRunId(at));
     if (!plan.idempotencyKey) return { runs: await admitAndCreate(deps, plan, runIds, undefined), replayed: false };
-    const claim = await deps.idempotency.claim({
+    const claim = await deps.stores.idempotency.claim({
       tenantId: deps.tenant.tenantId,
       key: plan.idempotencyKey,
       runIds,
@@ -84,7 +56,7 @@ export async function dispatch(deps: ToolDeps, input: DispatchInput, options: Di
     });
     if (claim.claimed) return { runs: await admitAndCreate(deps, plan, runIds, claim.record), replayed: false };
     if (claim.record.requestHash !== plan.requestHash) {
-      throw new ToolRefusal(
+      throw new RefusalError(
         `idempotencyKey ${JSON.stringify(plan.idempotencyKey)} was already used in the last 24 h for a different request ` +
           `(runs ${claim.record.runIds.join(', ')}); send the identical request to get those runs, or use a new key`,
       );
@@ -93,7 +65,7 @@ export async function dispatch(deps: ToolDeps, input: DispatchInput, options: Di
     if (runs) return { runs, replayed: true };
     // The first dispatch was refused and gave its key back: go again as a fresh request.
   }
-  throw new ToolRefusal('another dispatch with this idempotencyKey is still in progress; retry in a few seconds');
+  throw new RefusalError('another dispatch with this idempotencyKey is still in progress; retry in a few seconds');
 }
 
 /** What a caller inside the edge adds to a dispatch (retry: the run's place in its chain). */
@@ -122,9 +94,9 @@ interface Plan {
 
 function planRuns(deps: ToolDeps, input: DispatchInput, parents: FollowUpParent[], options: DispatchOptions): PlannedRun[] {
   if (parents.length > 0) {
-    if (input.agents) throw new ToolRefusal('with continueFrom each run continues with its own agent; leave agents out (pass agent to switch every one)');
+    if (input.agents) throw new RefusalError('with continueFrom each run continues with its own agent; leave agents out (pass agent to switch every one)');
     if (input.repo !== undefined || input.ref !== undefined) {
-      throw new ToolRefusal("a follow-up works in its parent's repository, on the parent's result; leave repo and ref out");
+      throw new RefusalError("a follow-up works in its parent's repository, on the parent's result; leave repo and ref out");
     }
     return parents.map(({ run, link }) => ({
       agent: input.agent ?? run.agent,
@@ -134,18 +106,18 @@ function planRuns(deps: ToolDeps, input: DispatchInput, parents: FollowUpParent[
       chain: link,
     }));
   }
-  if (input.agent && input.agents) throw new ToolRefusal('pass either agent or agents, not both');
+  if (input.agent && input.agents) throw new RefusalError('pass either agent or agents, not both');
   const agents = input.agents ?? (input.agent ? [input.agent] : []);
-  if (agents.length === 0) throw new ToolRefusal('pass agent (one run) or agents (fan-out, up to 5 runs)');
-  if (agents.length > 5) throw new ToolRefusal(`agents lists ${agents.length} agents; fan-out is at most 5`);
+  if (agents.length === 0) throw new RefusalError('pass agent (one run) or agents (fan-out, up to 5 runs)');
+  if (agents.length > 5) throw new RefusalError(`agents lists ${agents.length} agents; fan-out is at most 5`);
   const repo = input.repo;
-  if (repo === undefined) throw new ToolRefusal('pass repo (the repository to work in), or continueFrom to continue a finished run');
+  if (repo === undefined) throw new RefusalError('pass repo (the repository to work in), or continueFrom to continue a finished run');
   // The worker's own parser: what passes here clones there (it checks again before git runs).
   try {
     parseRepo(repo, deps.config.mode);
     if (input.ref !== undefined) checkRef(input.ref);
   } catch (err) {
-    if (err instanceof InvalidRepoError) throw new ToolRefusal(err.message);
+    if (err instanceof InvalidRepoError) throw new RefusalError(err.message);
     throw err;
   }
   // An agent may repeat: best-of-N with one agent is N distinct runs of the same task.
@@ -155,27 +127,27 @@ function planRuns(deps: ToolDeps, input: DispatchInput, parents: FollowUpParent[
 function validate(deps: ToolDeps, input: DispatchInput, parents: FollowUpParent[], options: DispatchOptions): Plan {
   const { tier } = deps.tenant;
   const limits = deps.config.tiers[tier];
-  if (input.task.trim().length === 0) throw new ToolRefusal('task is blank; describe what the agent should do');
+  if (input.task.trim().length === 0) throw new RefusalError('task is blank; describe what the agent should do');
   const items = planRuns(deps, input, parents, options);
   const timeoutSeconds = input.timeoutSeconds ?? Math.min(limits.defaultTimeoutSeconds, limits.maxTimeoutSeconds);
   if (timeoutSeconds > limits.maxTimeoutSeconds) {
-    throw new ToolRefusal(
+    throw new RefusalError(
       `timeoutSeconds ${timeoutSeconds} is over your tier's (${tier}) maximum of ${limits.maxTimeoutSeconds}; pass ${limits.maxTimeoutSeconds} or less`,
     );
   }
   const maxCostUsd = input.maxCostUsd ?? Math.min(limits.defaultMaxCostUsd, limits.maxCostUsdCeiling);
-  if (!(maxCostUsd > 0)) throw new ToolRefusal(`maxCostUsd ${maxCostUsd} must be above 0 (USD a run may spend on models)`);
+  if (!(maxCostUsd > 0)) throw new RefusalError(`maxCostUsd ${maxCostUsd} must be above 0 (USD a run may spend on models)`);
   if (maxCostUsd > limits.maxCostUsdCeiling) {
-    throw new ToolRefusal(
+    throw new RefusalError(
       `maxCostUsd ${maxCostUsd} is over the ceiling of $${limits.maxCostUsdCeiling} for your tier (${tier}); pass ${limits.maxCostUsdCeiling} or less, ` +
         `or leave it out for the default of $${limits.defaultMaxCostUsd}`,
     );
   }
   if (input.tags && Object.keys(input.tags).length > 10) {
-    throw new ToolRefusal(`tags has ${Object.keys(input.tags).length} entries; at most 10 are allowed`);
+    throw new RefusalError(`tags has ${Object.keys(input.tags).length} entries; at most 10 are allowed`);
   }
   if (input.tags && Object.entries(input.tags).some(([k, v]) => k.includes('=') || v.includes('='))) {
-    throw new ToolRefusal('tag keys and values must not contain "="; list_runs filters on key=value');
+    throw new RefusalError('tag keys and values must not contain "="; list_runs filters on key=value');
   }
   refuseTokenShapedSecrets(deps.config, deps.tenant.tenantId, input);
   const sortedTags = input.tags ? Object.fromEntries(Object.entries(input.tags).sort(([a], [b]) => (a < b ? -1 : 1))) : undefined;
@@ -209,7 +181,7 @@ async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], clai
   const limits = deps.config.tiers[tier];
   const n = runIds.length;
   const giveBackKey = async () => {
-    if (claimed) await deps.idempotency.release(claimed);
+    if (claimed) await deps.stores.idempotency.release(claimed);
   };
   // Both counters and the month's spend at once (one round trip instead of three); whichever
   // counter was taken is given back if anything refuses, so a refusal leaves the counts as they were.
@@ -289,36 +261,29 @@ async function awaitReplay(deps: ToolDeps, record: IdempotencyRecord): Promise<D
   for (;;) {
     const runs = await Promise.all(record.runIds.map((id) => deps.stores.runs.get(deps.tenant.tenantId, id)));
     if (runs.every((r): r is RunRecord => r !== undefined)) return runs.map(toDispatched);
-    const current = await deps.idempotency.get(deps.tenant.tenantId, record.key);
+    const current = await deps.stores.idempotency.get(deps.tenant.tenantId, record.key);
     if (!current || current.runIds.join() !== record.runIds.join()) return undefined;
     if (Date.now() > deadline) {
-      throw new ToolRefusal('another dispatch with this idempotencyKey is still in progress; retry in a few seconds');
+      throw new RefusalError('another dispatch with this idempotencyKey is still in progress; retry in a few seconds');
     }
     await new Promise((r) => setTimeout(r, REPLAY_POLL_MS));
   }
 }
 
 function toDispatched(run: RunRecord): DispatchedRun {
-  return {
-    runId: run.runId,
-    agent: run.agent,
-    status: run.status,
-    tier: run.tier,
-    createdAt: run.createdAt,
-    ...(run.parentRunId ? { parentRunId: run.parentRunId } : {}),
-  };
+  return DispatchedRun.parse(run);
 }
 
 function quotaRefusal(err: unknown, tier: TierName): unknown {
   if (err instanceof SpendLimitReachedError) {
-    return new ToolRefusal(
+    return new RefusalError(
       `${err.message}. Limit monthlySpendUsd = ${err.limitUsd} for tier ${tier}; dispatch again from ${err.resetsAt}, or move to a tier with a higher limit.`,
-      'quota',
+      'rate_limited',
     );
   }
   if (!(err instanceof QuotaExceededError)) return err;
   const resets =
     err.resetsAt === null ? 'a slot frees when one of your queued or running runs ends (or is cancelled)' : `the count resets at ${err.resetsAt}`;
   const name = err.limit === 'activeRuns' ? 'activeRunsPerTenant' : 'runsPerDay';
-  return new ToolRefusal(`${err.message}. Limit ${name} = ${err.max} for tier ${tier}; current count ${err.used}; ${resets}.`, 'quota');
+  return new RefusalError(`${err.message}. Limit ${name} = ${err.max} for tier ${tier}; current count ${err.used}; ${resets}.`, 'rate_limited');
 }

@@ -1,6 +1,6 @@
 import { findTokenShapedSecret, SECRET_NAMES, type SecretName, type Tags, type TokenFound, type TokenKind } from '@outpost/shared';
-import { setSecretAdvice, setSecretCommand, type SetSecretContext } from './set-secret-command.js';
-import { ToolRefusal } from './tools/results.js';
+import { setSecretAdvice, setSecretCommand, type SetSecretContext } from '../set-secret-command.js';
+import { RefusalError } from './refusal.js';
 
 /** The tenant secret that holds each kind of key, where Outpost has one. */
 const SECRET_FOR: Partial<Record<TokenKind, SecretName>> = {
@@ -22,7 +22,7 @@ export function refuseTokenShapedSecrets(ctx: SetSecretContext, tenantId: string
   for (const [k, v] of Object.entries(input.tags ?? {})) fields.push([`tag ${JSON.stringify(k)}`, `${k} ${v}`]);
   for (const [where, text] of fields) {
     const found = findTokenShapedSecret(text);
-    if (found) throw new ToolRefusal(message(ctx, tenantId, where, found));
+    if (found) throw new RefusalError(message(ctx, tenantId, where, found));
   }
 }
 

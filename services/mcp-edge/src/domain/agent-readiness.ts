@@ -1,7 +1,7 @@
 import { AGENT_SECRETS, type AgentName, type SecretName } from '@outpost/shared';
-import type { ToolDeps } from './deps.js';
-import { setSecretAdvice, setSecretCommand } from './set-secret-command.js';
-import { ToolRefusal } from './tools/results.js';
+import type { ToolDeps } from '../deps.js';
+import { setSecretAdvice, setSecretCommand } from '../set-secret-command.js';
+import { RefusalError } from './refusal.js';
 
 /**
  * Refuses, before anything is taken or queued, a dispatch whose agents cannot run: an agent no live
@@ -14,9 +14,9 @@ import { ToolRefusal } from './tools/results.js';
 export async function refuseAgentsThatCannotRun(deps: ToolDeps, agents: readonly AgentName[]): Promise<void> {
   const wanted = [...new Set(agents)];
   const unavailable = await unavailableAgents(deps, wanted);
-  if (unavailable) throw new ToolRefusal(unavailable);
+  if (unavailable) throw new RefusalError(unavailable);
   const missing = await missingSecrets(deps, wanted);
-  if (missing.length > 0) throw new ToolRefusal(`dispatch refused, nothing was queued: ${missing.join('\n')}`);
+  if (missing.length > 0) throw new RefusalError(`dispatch refused, nothing was queued: ${missing.join('\n')}`);
 }
 
 async function unavailableAgents(deps: ToolDeps, agents: readonly AgentName[]): Promise<string | undefined> {
