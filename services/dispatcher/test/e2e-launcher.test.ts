@@ -21,8 +21,8 @@ import {
   type AwsClients,
   type Stores,
 } from '@outpost/shared';
+import { until } from '@outpost/testkit';
 import { WORKER_BUILT } from './helpers/e2e.js';
-import { until } from './helpers/stack.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/fleet-cli.js');
 const run = promisify(execFile);

@@ -2,8 +2,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { until } from '@outpost/testkit';
 import { dispatchShell, gitRepo, localFleet, pinPro, WORKER_BUILT } from './helpers/e2e.js';
-import { openHarness, until, type Harness } from './helpers/stack.js';
+import { openHarness, type Harness } from './helpers/stack.js';
 
 describe('reaper with real workers', () => {
   let h: Harness;

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunRecord } from '@outpost/shared';
+import { until } from '@outpost/testkit';
 import { dispatchShell, gitRepo, localFleet, pinPro, WORKER_BUILT } from './helpers/e2e.js';
-import { openHarness, until, type Harness } from './helpers/stack.js';
+import { openHarness, type Harness } from './helpers/stack.js';
 
 describe('local fleet scaling with real workers', () => {
   let h: Harness;

@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { artifactKeys, FileParameterStore } from '@outpost/shared';
+import { until } from '@outpost/testkit';
 import { writeFleetOverride } from '../src/fleet-overrides.js';
 import { dispatchShell, gitRepo, WORKER_BUILT } from './helpers/e2e.js';
-import { openHarness, until, type Harness } from './helpers/stack.js';
+import { openHarness, type Harness } from './helpers/stack.js';
 
 const DISPATCHER_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
 

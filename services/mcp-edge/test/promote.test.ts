@@ -7,7 +7,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import {
   createAwsClients,
   FileParameterStore,
@@ -21,6 +20,7 @@ import {
   type TierName,
 } from '@outpost/shared';
 import { loadWorkerConfig, Worker } from '@outpost/worker';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 import { notFoundMessage, startEdge, TOOLS, type Edge } from '../src/index.js';
 import { promoteTool, registerPromote, STALE_PENDING_MS } from '../src/tools/promote.js';
 import { api, signIn } from './helpers/dashboard.js';

@@ -4,11 +4,12 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FileParameterStore, sendJob } from '@outpost/shared';
+import { newRunInput, testTenant } from '@outpost/testkit';
 import { Dispatcher } from '../../src/dispatcher.js';
 import { writeFleetOverride } from '../../src/fleet-overrides.js';
 import { LocalScaler } from '../../src/local-scaler.js';
 import { DEFAULT_WORKER_ENTRY } from '../../src/runtime.js';
-import { newRunInput, testTenant, type Harness } from './stack.js';
+import { type Harness } from './stack.js';
 
 export const WORKER_BUILT = existsSync(DEFAULT_WORKER_ENTRY);
 

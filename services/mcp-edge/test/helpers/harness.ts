@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { FileParameterStore, openStores, parameterPaths, resolveTiers, type SecretName, type Stores, type TierLimits, type TierName } from '@outpost/shared';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 import { startEdge, type Edge, type EdgeOptions } from '../../src/index.js';
 
 export interface Harness {
@@ -102,15 +102,6 @@ export async function callError(client: Client, name: string, args: Record<strin
 
 export function textOf(result: CallToolResult): string {
   return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
-}
-
-/** Polls until `cond` holds or the deadline passes. */
-export async function until(cond: () => Promise<boolean> | boolean, { timeoutMs = 20_000, intervalMs = 50 } = {}): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 export const REPO = 'https://github.com/example/project.git';
