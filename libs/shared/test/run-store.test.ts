@@ -6,18 +6,17 @@ import { resourceNames } from '../src/resources.js';
 import { RunStore } from '../src/run-store.js';
 import { isTerminal, type RunRecord, type TerminalStatus } from '../src/schemas/run.js';
 import { DEFAULT_TIERS, resolveTiers } from '../src/tiers.js';
-import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
-import { createRun, newRunInput, runIdAt, testTenant } from './helpers/runs.js';
+import { startTestStack, type TestStack, createRun, newRunInput, runIdAt, testTenant } from '@outpost/testkit';
 
 const LEASE_MS = 30_000;
-let db: TestDynamo;
+let db: TestStack;
 let clock: ManualClock;
 let runs: RunStore;
 
 beforeAll(async () => {
-  db = await startTestDynamo();
+  db = await startTestStack();
   clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
-  runs = new RunStore({ tableName: resourceNames(db.prefix).tables.runs, doc: db.clients.doc, clock });
+  runs = new RunStore({ tableName: resourceNames(db.config.prefix).tables.runs, doc: db.clients.doc, clock });
 });
 afterAll(async () => {
   await db?.stop();
@@ -312,7 +311,7 @@ describe('RunStore', () => {
     const tiers = resolveTiers({ enterprise: { retentionDays: 3 } });
     let store: RunStore;
     beforeAll(() => {
-      store = new RunStore({ tableName: resourceNames(db.prefix).tables.runs, doc: db.clients.doc, clock, tiers });
+      store = new RunStore({ tableName: resourceNames(db.config.prefix).tables.runs, doc: db.clients.doc, clock, tiers });
     });
     const lease = async (tier: RunRecord['tier'], maxAttempts = 3) => {
       const run = await createRun(store, testTenant(), { tier, maxAttempts });
