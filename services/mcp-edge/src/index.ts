@@ -10,5 +10,6 @@ export { runLinks, runUri } from './resources/run-uris.js';
 export { EDGE_VERSION, serverInfo } from './server-info.js';
 export { startStdioServer, StdioStartError, type StdioServer } from './stdio-server.js';
 export { TOOLS, type ToolRegistrar } from './tools/index.js';
+export { promoteTool, registerPromote, STALE_PENDING_MS } from './tools/promote.js';
 export { guarded, ok, refuse, ToolRefusal } from './tools/results.js';
 export { notFoundMessage } from './tools/run-view.js';

@@ -19,12 +19,9 @@ import {
   type Stores,
   type TierName,
 } from '@outpost/shared';
+import { notFoundMessage, promoteTool, registerPromote, STALE_PENDING_MS, startEdge, TOOLS, type Edge } from '@outpost/mcp-edge';
+import { api, call, callError, callOk, signIn, startTestStack, textOf, type TestStack } from '@outpost/testkit';
 import { loadWorkerConfig, Worker } from '@outpost/worker';
-import { startTestStack, type TestStack } from '@outpost/testkit';
-import { notFoundMessage, startEdge, TOOLS, type Edge } from '../src/index.js';
-import { promoteTool, registerPromote, STALE_PENDING_MS } from '../src/tools/promote.js';
-import { api, signIn } from './helpers/dashboard.js';
-import { call, callError, callOk, textOf } from './helpers/harness.js';
 
 const TOKEN = 'ghp_EdgePromoteToken0123456789abcdefABCDEF';
 
