@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { provisionTables } from '../src/provision.js';
-import { tableDefinitions } from '../src/resources.js';
+import { provisionTables } from '../src/aws/provision.js';
+import { tableDefinitions } from '../src/aws/resources.js';
 import { startTestStack, type TestStack } from '@outpost/testkit';
 
 let db: TestStack;
