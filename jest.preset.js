@@ -24,6 +24,7 @@ export function preset(overrides = {}) {
     moduleNameMapper: {
       '^@outpost/shared$': path.join(root, 'libs/shared/src/index.ts'),
       '^@outpost/infra/local$': path.join(root, 'infra/src/local/index.ts'),
+      '^@outpost/testkit$': path.join(root, 'libs/testkit/src/index.ts'),
       '^@outpost/mcp-edge$': path.join(root, 'services/mcp-edge/src/index.ts'),
       '^@outpost/worker$': path.join(root, 'services/worker/src/index.ts'),
       '^@outpost/dispatcher$': path.join(root, 'services/dispatcher/src/index.ts'),

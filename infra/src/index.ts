@@ -1,1 +1,1 @@
-export { provisionAll, startEmulators, startTestStack, type Emulators, type TestStack } from './local/index.js';
+export { provisionAll, startEmulators, type Emulators } from './local/index.js';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { openStores, silentLogger, type Stores } from '@outpost/shared';
-import { ensureLocalTenant, localJsonPath, startTestStack, type TestStack } from '../src/local/index.js';
+import { startTestStack, type TestStack } from '@outpost/testkit';
+import { ensureLocalTenant, localJsonPath } from '../src/local/index.js';
 
 let home: string;
 let stack: TestStack;

@@ -4,16 +4,9 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createAwsClients, type AwsClients, type Clock } from '@outpost/shared';
+import { createAwsClients, type AwsClients } from '@outpost/shared';
+import { ShiftedClock } from '@outpost/testkit';
 import { startEmulators, type Emulators } from '../src/local/index.js';
-
-/** Real time plus an offset the test moves: the SDK signs with the real clock. */
-class ShiftedClock implements Clock {
-  offsetMs = 0;
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
-  }
-}
 
 const TABLE = 'auth-test';
 const BUCKET = 'auth-test-bucket';

@@ -5,6 +5,7 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 import {
   bucketDefinition,
   newRunId,
@@ -17,7 +18,7 @@ import {
   TIER_NAMES,
   type Stores,
 } from '@outpost/shared';
-import { provisionAll, requeueActiveRuns, startTestStack, type TestStack } from '../src/local/index.js';
+import { provisionAll, requeueActiveRuns } from '../src/local/index.js';
 
 let home: string;
 let stack: TestStack;

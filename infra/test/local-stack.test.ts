@@ -7,9 +7,10 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/glob
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createAwsClients, credentialsPath, LocalCredentials, newRunId, openStores, parseJobMessage, readLocalCredentials, type AwsClients } from '@outpost/shared';
+import { until } from '@outpost/testkit';
 import { LocalJson } from '../src/local/index.js';
 import { walk } from './helpers/modes.js';
-import { alive, descendants, freePort, LAUNCHER, launch, listenAddresses, LOOPBACK_V4, portInUse, until, type Launched } from './helpers/processes.js';
+import { alive, descendants, freePort, LAUNCHER, launch, listenAddresses, LOOPBACK_V4, portInUse, type Launched } from './helpers/processes.js';
 
 // Spawns the BUILT launcher, which starts the BUILT services: turbo's infra#test depends on the
 // builds of infra, mcp-edge, dispatcher and worker (turbo.json).

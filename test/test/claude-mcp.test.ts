@@ -5,9 +5,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { startEdge, type Edge } from '@outpost/mcp-edge';
 import { openStores } from '@outpost/shared';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 import { pinnedCli, scratchClaudeEnv } from './helpers/pinned-cli.js';
 
 const run = promisify(execFile);

@@ -4,9 +4,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { startEdge, type Edge } from '@outpost/mcp-edge';
 import { FileParameterStore, openStores, parameterPaths, type AgentName } from '@outpost/shared';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 import { startScriptedModelApi, toolBySuffix, type ModelApi, type RecordedRequest, type Script } from '../src/model-api/index.js';
 import { pinnedCli, scratchClaudeEnv } from './helpers/pinned-cli.js';
 

@@ -8,9 +8,9 @@ import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotoc
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { startEdge, type Edge } from '@outpost/mcp-edge';
 import { openStores } from '@outpost/shared';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 import { browserSuiteSkipReason, launchChromium, newSession, screenshot, type ChromiumHandle } from './dashboard/helpers/browser.js';
 
 /** The SDK's client side of OAuth, kept in memory; the browser part is handed to `open`. */

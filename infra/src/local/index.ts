@@ -6,5 +6,4 @@ export { ensureStackCredentials, makePrivate } from './private-home.js';
 export { provisionAll } from './provision-local.js';
 export { requeueActiveRuns } from './requeue.js';
 export { SigV4Verifier, type IncomingSignedRequest, type Refusal, type RefusalReason, type StackCredentials, type Verdict } from './sigv4-verifier.js';
-export { startTestStack, type TestStack } from './test-stack.js';
 export { AgentInstallError, describeInstall, installAgentClis, type AgentInstallReport, type InstallOptions } from './agent-clis.js';

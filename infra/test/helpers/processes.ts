@@ -7,17 +7,6 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const LAUNCHER = path.join(REPO_ROOT, 'infra/dist/local/main.js');
 
-/** Polls `cond` until it is truthy or the deadline passes. */
-export async function until<T>(cond: () => T | Promise<T>, { timeoutMs = 30_000, intervalMs = 50, what = 'condition' } = {}): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await cond();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
 /** A port free on 127.0.0.1 right now. */
 export { freePort } from '../../src/local/launcher.js';
 

@@ -1,11 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { provisionTables } from '../src/aws/provision.js';
 import { tableDefinitions } from '../src/aws/resources.js';
-import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 
-let db: TestDynamo;
+let db: TestStack;
 beforeAll(async () => {
-  db = await startTestDynamo();
+  db = await startTestStack();
 });
 afterAll(async () => {
   await db?.stop();
@@ -13,7 +13,7 @@ afterAll(async () => {
 
 describe('provisionTables()', () => {
   it('is idempotent: a second run creates nothing', async () => {
-    const report = await provisionTables(db.clients.dynamo, Object.values(tableDefinitions(db.prefix)));
+    const report = await provisionTables(db.clients.dynamo, Object.values(tableDefinitions(db.config.prefix)));
     expect(report.created).toEqual([]);
   });
 });

@@ -2,15 +2,14 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { resourceNames } from '../src/aws/resources.js';
 import { followUpLink, retryLink, RunChains } from '../src/stores/run-chains.js';
 import { RunStore } from '../src/stores/run-store.js';
-import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
-import { createRun, testTenant } from './helpers/runs.js';
+import { startTestStack, type TestStack, createRun, testTenant } from '@outpost/testkit';
 
-let db: TestDynamo;
+let db: TestStack;
 let runs: RunStore;
 let chains: RunChains;
 beforeAll(async () => {
-  db = await startTestDynamo();
-  const tableName = resourceNames(db.prefix).tables.runs;
+  db = await startTestStack();
+  const tableName = resourceNames(db.config.prefix).tables.runs;
   runs = new RunStore({ tableName, doc: db.clients.doc });
   chains = new RunChains({ tableName, doc: db.clients.doc });
 });

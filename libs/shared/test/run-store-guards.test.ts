@@ -2,21 +2,20 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { ManualClock } from '../src/core/clock.js';
 import { LeaseLostError, LeaseRefusedError, TransitionRefusedError } from '../src/core/errors.js';
 import { resourceNames } from '../src/aws/resources.js';
+import { startTestStack, type TestStack, createRun, testTenant } from '@outpost/testkit';
 import { RunStore } from '../src/stores/run-store.js';
 import { isTerminal, type RunRecord, type TerminalStatus } from '../src/schemas/run.js';
 import { resolveTiers } from '../src/config/tiers.js';
-import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
-import { createRun, testTenant } from './helpers/runs.js';
 import { LEASE_MS, finishInput, leaseRun } from './helpers/run-store.js';
 
-let db: TestDynamo;
+let db: TestStack;
 let clock: ManualClock;
 let runs: RunStore;
 
 beforeAll(async () => {
-  db = await startTestDynamo();
+  db = await startTestStack();
   clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
-  runs = new RunStore({ tableName: resourceNames(db.prefix).tables.runs, doc: db.clients.doc, clock });
+  runs = new RunStore({ tableName: resourceNames(db.config.prefix).tables.runs, doc: db.clients.doc, clock });
 });
 afterAll(async () => {
   await db?.stop();
@@ -30,7 +29,7 @@ describe('RunStore', () => {
     const tiers = resolveTiers({ enterprise: { retentionDays: 3 } });
     let store: RunStore;
     beforeAll(() => {
-      store = new RunStore({ tableName: resourceNames(db.prefix).tables.runs, doc: db.clients.doc, clock, tiers });
+      store = new RunStore({ tableName: resourceNames(db.config.prefix).tables.runs, doc: db.clients.doc, clock, tiers });
     });
     const lease = async (tier: RunRecord['tier'], maxAttempts = 3) => {
       const run = await createRun(store, testTenant(), { tier, maxAttempts });

@@ -3,20 +3,19 @@ import { ManualClock } from '../src/core/clock.js';
 import { LeaseRefusedError, RunExistsError, TransitionRefusedError } from '../src/core/errors.js';
 import { newRunId } from '../src/core/ids.js';
 import { resourceNames } from '../src/aws/resources.js';
+import { startTestStack, type TestStack, createRun, newRunInput, testTenant } from '@outpost/testkit';
 import { RunStore } from '../src/stores/run-store.js';
 import { DEFAULT_TIERS } from '../src/config/tiers.js';
-import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
-import { createRun, newRunInput, testTenant } from './helpers/runs.js';
 import { LEASE_MS, finishInput, expectIndexAttrs, leaseRun } from './helpers/run-store.js';
 
-let db: TestDynamo;
+let db: TestStack;
 let clock: ManualClock;
 let runs: RunStore;
 
 beforeAll(async () => {
-  db = await startTestDynamo();
+  db = await startTestStack();
   clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
-  runs = new RunStore({ tableName: resourceNames(db.prefix).tables.runs, doc: db.clients.doc, clock });
+  runs = new RunStore({ tableName: resourceNames(db.config.prefix).tables.runs, doc: db.clients.doc, clock });
 });
 afterAll(async () => {
   await db?.stop();

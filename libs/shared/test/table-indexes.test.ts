@@ -4,11 +4,11 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createTableInput, provisionTables } from '../src/aws/provision.js';
 import { tableDefinitions, type TableDefinition } from '../src/aws/resources.js';
 import { ensureIndexes, rebuildTableName } from '../src/aws/table-indexes.js';
-import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 
-let db: TestDynamo;
+let db: TestStack;
 beforeAll(async () => {
-  db = await startTestDynamo();
+  db = await startTestStack();
 });
 afterAll(async () => {
   await db?.stop();
@@ -16,7 +16,7 @@ afterAll(async () => {
 
 /** A runs table as it was before the follow-up indexes: the same definition without them. */
 async function oldRunsTable(name: string): Promise<TableDefinition> {
-  const def = { ...tableDefinitions(db.prefix).runs, name };
+  const def = { ...tableDefinitions(db.config.prefix).runs, name };
   const old = { ...def, indexes: def.indexes.filter((i) => i.name !== 'byParent' && i.name !== 'byChain') };
   await db.clients.dynamo.send(new CreateTableCommand(createTableInput(old)));
   return def;
@@ -29,7 +29,7 @@ async function indexNames(name: string): Promise<string[]> {
 
 describe('ensureIndexes()', () => {
   it('adds the missing GSIs to an existing table and keeps every item, which the new index then finds', async () => {
-    const def = await oldRunsTable(`${db.prefix}-old-runs`);
+    const def = await oldRunsTable(`${db.config.prefix}-old-runs`);
     const items = Array.from({ length: 60 }, (_, i) => ({
       tenantId: 'ten_a',
       runId: `run_${String(i).padStart(3, '0')}`,
@@ -63,11 +63,11 @@ describe('ensureIndexes()', () => {
   });
 
   it('does nothing to a table that has every index', async () => {
-    expect(await ensureIndexes(db.clients.dynamo, tableDefinitions(db.prefix).runs)).toEqual({ action: 'none' });
+    expect(await ensureIndexes(db.clients.dynamo, tableDefinitions(db.config.prefix).runs)).toEqual({ action: 'none' });
   });
 
   it('finishes a rebuild that stopped after the table was dropped (the side table holds the items)', async () => {
-    const def = { ...tableDefinitions(db.prefix).runs, name: `${db.prefix}-half-runs` };
+    const def = { ...tableDefinitions(db.config.prefix).runs, name: `${db.config.prefix}-half-runs` };
     const side = rebuildTableName(def.name);
     const base = createTableInput(def);
     await db.clients.dynamo.send(
@@ -89,7 +89,7 @@ describe('ensureIndexes()', () => {
 
 describe('provisionTables() on an old table', () => {
   it('reports the indexes it added', async () => {
-    const def = await oldRunsTable(`${db.prefix}-old2-runs`);
+    const def = await oldRunsTable(`${db.config.prefix}-old2-runs`);
     const report = await provisionTables(db.clients.dynamo, [def]);
     expect(report.created).toEqual([expect.stringMatching(/^indexes byParent, byChain on table .*-old2-runs \((rebuilt|updated)\)$/)]);
   });

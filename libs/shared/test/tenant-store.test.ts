@@ -3,15 +3,15 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { sha256Hex } from '../src/core/ids.js';
 import { resourceNames } from '../src/aws/resources.js';
 import { ApiKeyNotFoundError, TenantNotFoundError, TenantStore } from '../src/stores/tenant-store.js';
-import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 
-let db: TestDynamo;
+let db: TestStack;
 let tenants: TenantStore;
 let apiKeysTable: string;
 
 beforeAll(async () => {
-  db = await startTestDynamo();
-  const names = resourceNames(db.prefix);
+  db = await startTestStack();
+  const names = resourceNames(db.config.prefix);
   apiKeysTable = names.tables.apiKeys;
   tenants = new TenantStore({ tenantsTable: names.tables.tenants, apiKeysTable, doc: db.clients.doc });
 });

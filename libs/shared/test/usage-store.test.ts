@@ -5,19 +5,18 @@ import { resourceNames } from '../src/aws/resources.js';
 import { openStores, type Stores } from '../src/stores/stores.js';
 import { resolveTiers } from '../src/config/tiers.js';
 import { monthResetsAt, QuotaExceededError, SpendLimitReachedError, UsageStore } from '../src/stores/usage-store.js';
-import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
-import { createRun, testTenant } from './helpers/runs.js';
+import { startTestStack, type TestStack, createRun, testTenant } from '@outpost/testkit';
 
-let db: TestDynamo;
+let db: TestStack;
 let clock: ManualClock;
 let usage: UsageStore;
 let stores: Stores;
 
 beforeAll(async () => {
-  db = await startTestDynamo();
+  db = await startTestStack();
   clock = new ManualClock(Date.UTC(2026, 2, 10, 23, 30));
-  usage = new UsageStore({ tableName: resourceNames(db.prefix).tables.usage, doc: db.clients.doc, clock });
-  stores = openStores({ prefix: db.prefix }, db.clients, clock);
+  usage = new UsageStore({ tableName: resourceNames(db.config.prefix).tables.usage, doc: db.clients.doc, clock });
+  stores = openStores({ prefix: db.config.prefix }, db.clients, clock);
 });
 afterAll(async () => {
   await db?.stop();
@@ -108,7 +107,7 @@ describe('UsageStore', () => {
       const tenantId = testTenant();
       for (let i = 1; i <= 3; i++) expect(await usage.acquireDaily(tenantId, 1, null)).toBe(i);
       const day = clock.now().toISOString().slice(0, 10);
-      const out = await db.clients.doc.send(new GetCommand({ TableName: resourceNames(db.prefix).tables.usage, Key: { tenantId, counter: `day#${day}` } }));
+      const out = await db.clients.doc.send(new GetCommand({ TableName: resourceNames(db.config.prefix).tables.usage, Key: { tenantId, counter: `day#${day}` } }));
       expect(typeof out.Item?.expiresAt).toBe('number');
     });
 
@@ -128,7 +127,7 @@ describe('UsageStore', () => {
     let spend: UsageStore;
     beforeAll(() => {
       spendClock = new ManualClock(Date.UTC(2026, 2, 31, 23, 30));
-      spend = new UsageStore({ tableName: resourceNames(db.prefix).tables.usage, doc: db.clients.doc, clock: spendClock });
+      spend = new UsageStore({ tableName: resourceNames(db.config.prefix).tables.usage, doc: db.clients.doc, clock: spendClock });
     });
 
     it('counts every one of 40 concurrent addSpend calls, with no float drift', async () => {
@@ -143,7 +142,7 @@ describe('UsageStore', () => {
     it('keeps one counter item per tenant and UTC month, in integer micro-dollars, with a TTL', async () => {
       const tenantId = testTenant();
       await spend.addSpend(tenantId, 1.25);
-      const out = await db.clients.doc.send(new GetCommand({ TableName: resourceNames(db.prefix).tables.usage, Key: { tenantId, counter: 'spend#2026-03' } }));
+      const out = await db.clients.doc.send(new GetCommand({ TableName: resourceNames(db.config.prefix).tables.usage, Key: { tenantId, counter: 'spend#2026-03' } }));
       expect(out.Item).toMatchObject({ count: 1_250_000 });
       expect(out.Item?.expiresAt).toBeGreaterThan(Date.UTC(2026, 3, 1) / 1000);
     });
@@ -163,7 +162,7 @@ describe('UsageStore', () => {
       const tenantId = testTenant();
       expect(await spend.monthlySpend(tenantId)).toBe(0);
       await spend.addSpend(tenantId, 0);
-      const out = await db.clients.doc.send(new GetCommand({ TableName: resourceNames(db.prefix).tables.usage, Key: { tenantId, counter: 'spend#2026-03' } }));
+      const out = await db.clients.doc.send(new GetCommand({ TableName: resourceNames(db.config.prefix).tables.usage, Key: { tenantId, counter: 'spend#2026-03' } }));
       expect(out.Item).toBeUndefined();
       await expect(spend.addSpend(tenantId, -1)).rejects.toThrow(RangeError);
       await expect(spend.addSpend(tenantId, Number.NaN)).rejects.toThrow(RangeError);
@@ -198,7 +197,7 @@ describe('UsageStore', () => {
 
   describe('openStores()', () => {
     it('gives the run store the configured tier table: a run ends with its tier’s retention', async () => {
-      const custom = openStores({ prefix: db.prefix, tiers: resolveTiers({ pro: { retentionDays: 2 } }) }, db.clients, clock);
+      const custom = openStores({ prefix: db.config.prefix, tiers: resolveTiers({ pro: { retentionDays: 2 } }) }, db.clients, clock);
       const run = await createRun(custom.runs, testTenant(), { tier: 'pro' });
       const done = await custom.runs.cancelQueued({ tenantId: run.tenantId, runId: run.runId });
       expect(done.expiresAt).toBe(Math.floor(clock.now().getTime() / 1000) + 2 * 86_400);

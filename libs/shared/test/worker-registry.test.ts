@@ -3,16 +3,16 @@ import { ManualClock } from '../src/core/clock.js';
 import { newWorkerId } from '../src/core/ids.js';
 import { resourceNames } from '../src/aws/resources.js';
 import { WorkerRegistry } from '../src/stores/worker-registry.js';
-import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 
-let db: TestDynamo;
+let db: TestStack;
 let clock: ManualClock;
 let workers: WorkerRegistry;
 
 beforeAll(async () => {
-  db = await startTestDynamo();
+  db = await startTestStack();
   clock = new ManualClock();
-  workers = new WorkerRegistry({ tableName: resourceNames(db.prefix).tables.workers, doc: db.clients.doc, clock });
+  workers = new WorkerRegistry({ tableName: resourceNames(db.config.prefix).tables.workers, doc: db.clients.doc, clock });
 });
 afterAll(async () => {
   await db?.stop();

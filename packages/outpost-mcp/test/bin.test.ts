@@ -8,20 +8,11 @@ import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { McpError, ResourceUpdatedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { newRunId, newWorkerId, openStores, writeLocalCredentials, type Stores } from '@outpost/shared';
+import { startTestStack, type TestStack, until } from '@outpost/testkit';
 
 const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const exec = promisify(execFile);
-
-/** Polls until `cond` holds (fails after 20 s). */
-async function until(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 20 s');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // The bin as a person installs it from the checkout: `npm install -g ./packages/outpost-mcp`
 // (here into a temporary prefix; a folder install links it, nothing is fetched from a registry).

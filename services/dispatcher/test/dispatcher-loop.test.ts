@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FileParameterStore, type Logger } from '@outpost/shared';
+import { until } from '@outpost/testkit';
 import { Dispatcher, type DispatcherOptions } from '../src/dispatcher.js';
 import type { PoolObservation, Scaler } from '../src/scaler.js';
-import { openHarness, until, type Harness } from './helpers/stack.js';
+import { openHarness, type Harness } from './helpers/stack.js';
 
 class CountingScaler implements Scaler {
   readonly source = 'local' as const;

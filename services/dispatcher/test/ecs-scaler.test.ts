@@ -3,11 +3,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { FileParameterStore, ManualClock, sendJob } from '@outpost/shared';
+import { testTenant } from '@outpost/testkit';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Dispatcher } from '../src/dispatcher.js';
 import { EcsScaler } from '../src/ecs-scaler.js';
 import { writeFleetOverride } from '../src/fleet-overrides.js';
-import { openHarness, testTenant, type Harness } from './helpers/stack.js';
+import { openHarness, type Harness } from './helpers/stack.js';
 
 describe('EcsScaler in the dispatcher loop', () => {
   let h: Harness;

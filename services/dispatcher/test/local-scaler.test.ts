@@ -2,8 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { until } from '@outpost/testkit';
 import { LocalScaler } from '../src/local-scaler.js';
-import { openHarness, until, type Harness } from './helpers/stack.js';
+import { openHarness, type Harness } from './helpers/stack.js';
 
 const STAND_IN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/stand-in-worker.mjs');
 

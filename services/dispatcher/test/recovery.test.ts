@@ -2,9 +2,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { FileParameterStore, ManualClock, openStores, RunStore, sendJob, type Stores } from '@outpost/shared';
+import { newRunInput, testTenant } from '@outpost/testkit';
 import { Dispatcher } from '../src/dispatcher.js';
 import { NullScaler } from './helpers/null-scaler.js';
-import { newRunInput, openHarness, queueDepth, receiveAll, testTenant, type Harness } from './helpers/stack.js';
+import { openHarness, queueDepth, receiveAll, type Harness } from './helpers/stack.js';
 
 describe('recovery', () => {
   let h: Harness;

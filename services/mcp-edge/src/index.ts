@@ -14,3 +14,5 @@ export { TOOLS, type ToolRegistrar } from './tools/index.js';
 export { RefusalError, type RefusalCode } from './domain/refusal.js';
 export { guarded, ok, refuse } from './tools/results.js';
 export { notFoundMessage } from './domain/run-view.js';
+export { promoteTool, registerPromote } from './tools/promote.js';
+export { STALE_PENDING_MS } from './domain/promote.js';

@@ -5,19 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
-import { artifactKeys, newWorkerId, openStores, type Clock, type Stores } from '@outpost/shared';
+import { artifactKeys, newWorkerId, openStores, type Stores } from '@outpost/shared';
+import { ShiftedClock, startTestStack, type TestStack } from '@outpost/testkit';
 import { startEdge, type Edge } from '../src/index.js';
 import { ARTIFACT_URL_SECONDS } from '../src/tools/get-run.js';
 import { callOk, REPO } from './helpers/harness.js';
-
-/** The emulators' clock: real time plus an offset the test moves (URLs are signed in real time). */
-class ShiftedClock implements Clock {
-  offsetMs = 0;
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
-  }
-}
 
 // The local S3 emulator checks presigned URLs as S3 does: signed with the stack's key, and not
 // after X-Amz-Date + X-Amz-Expires. A URL get_run handed out must keep working for its lifetime.

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { callOk, REPO, startHarness, until, type Harness } from './helpers/harness.js';
+import { until } from '@outpost/testkit';
+import { callOk, REPO, startHarness, type Harness } from './helpers/harness.js';
 
 // notifications/cancelled arrives in a POST of its own; the stateless edge must route it to the
 // POST that carries the request (before, a cancelled wait_for_run ran on to its timeout).

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { API, DispatchResponse, FleetResponse, ListRunsResponse, RunDetailResponse } from '@outpost/dashboard-api';
 import { artifactKeys, newWorkerId } from '@outpost/shared';
+import { until } from '@outpost/testkit';
 import { api, readEvents, signIn, sseReader, type BrowserSession } from './helpers/dashboard.js';
-import { REPO, startHarness, until, type Harness } from './helpers/harness.js';
+import { REPO, startHarness, type Harness } from './helpers/harness.js';
 
 describe('dashboard API', () => {
   let h: Harness;

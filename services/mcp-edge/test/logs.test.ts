@@ -7,8 +7,8 @@ import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { createLogger, openStores } from '@outpost/shared';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 import { startEdge, type Edge } from '../src/index.js';
 import { callOk, REPO, STDIO_BIN } from './helpers/harness.js';
 

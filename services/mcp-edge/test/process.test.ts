@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { openStores, writeLocalCredentials, type Stores } from '@outpost/shared';
-import { callOk, REPO, startHarness, STDIO_BIN, until } from './helpers/harness.js';
+import { startTestStack, type TestStack, until } from '@outpost/testkit';
+import { callOk, REPO, startHarness, STDIO_BIN } from './helpers/harness.js';
 
 // These tests run the built entry points: `npx turbo run build --filter=@outpost/mcp-edge` first.
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist');

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { artifactKeys, createAwsClients, newRunId, resourceNames, type AwsClients } from '@outpost/shared';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 import { readLogLines, type LogOf } from '../src/run-logs.js';
 
 /** Counts the commands a real S3 client sends, by name (a middleware on the client itself). */

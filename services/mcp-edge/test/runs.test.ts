@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { artifactKeys, newRunId, newWorkerId } from '@outpost/shared';
+import { until } from '@outpost/testkit';
 import { notFoundMessage } from '../src/index.js';
-import { call, callError, callOk, REPO, startHarness, textOf, until, type Harness } from './helpers/harness.js';
+import { call, callError, callOk, REPO, startHarness, textOf, type Harness } from './helpers/harness.js';
 
 describe('run tools', () => {
   let h: Harness;

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { openStores, SECRET_NAMES, type Stores } from '@outpost/shared';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 import { USAGE } from '../src/admin/tenant-commands.js';
 
 const run = promisify(execFile);

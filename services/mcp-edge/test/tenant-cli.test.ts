@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { FileParameterStore, openStores, parameterPaths, secretsFromParameters, SsmParameterStore, UsageError, writeLocalCredentials, type Stores } from '@outpost/shared';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 import { runTenantCommand } from '../src/admin/tenant-commands.js';
 import { TenantDirectory } from '../src/admin/tenant-directory.js';
 

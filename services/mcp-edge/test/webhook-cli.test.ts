@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 import {
   FileParameterStore,
   openStores,

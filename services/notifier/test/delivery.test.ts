@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ManualClock, webhookIdFor, type WebhookMessage } from '@outpost/shared';
+import { testTenant, until } from '@outpost/testkit';
 import { deliverWebhook } from '../src/deliver.js';
 import { Notifier } from '../src/notifier.js';
 import { RETRY_DELAYS_SECONDS } from '../src/retry-schedule.js';
 import { Receiver } from './helpers/receiver.js';
-import { openHarness, testTenant, until, type Harness } from './helpers/stack.js';
+import { openHarness, type Harness } from './helpers/stack.js';
 
 describe('webhook delivery (relay → queue → notifier → receiver)', () => {
   let h: Harness;

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { parseWebhookMessage } from '@outpost/shared';
+import { testTenant, until } from '@outpost/testkit';
 import { deliverWebhook } from '../src/deliver.js';
-import { openHarness, testTenant, until, type Harness } from './helpers/stack.js';
+import { openHarness, type Harness } from './helpers/stack.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DOC = path.resolve(here, '../../../docs/webhooks.md');

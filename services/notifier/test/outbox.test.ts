@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { OutboxStore, type Promotion } from '@outpost/shared';
-import { newRunInput, openHarness, testTenant, type Harness } from './helpers/stack.js';
+import { newRunInput, testTenant } from '@outpost/testkit';
+import { openHarness, type Harness } from './helpers/stack.js';
 
 describe('the run store marks webhook events in the transition write', () => {
   let h: Harness;

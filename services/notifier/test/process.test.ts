@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { testTenant, until } from '@outpost/testkit';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Receiver } from './helpers/receiver.js';
-import { openHarness, testTenant, until, type Harness } from './helpers/stack.js';
+import { openHarness, type Harness } from './helpers/stack.js';
 
 const ENTRY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
 

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { OutboxStore, webhookIdFor } from '@outpost/shared';
 import { WebhookRelay } from '@outpost/dispatcher';
+import { testTenant, until } from '@outpost/testkit';
 import { Notifier } from '../src/notifier.js';
 import { Receiver } from './helpers/receiver.js';
-import { openHarness, testTenant, until } from './helpers/stack.js';
+import { openHarness } from './helpers/stack.js';
 
 describe('no event lost when the stack dies', () => {
   const receiver = new Receiver();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { artifactTagging, silentLogger } from '@outpost/shared';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 import { uploadFile, uploadJson } from '../src/artifacts.js';
 import { LogSink } from '../src/log-sink.js';
 

@@ -4,9 +4,10 @@ import * as tar from 'tar';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { artifactKeys, followUpLink, newRunId, sendJob, type AgentName, type Promotion, type RunRecord } from '@outpost/shared';
+import { until } from '@outpost/testkit';
 
 const SESSION = '0b5d3c1e-1111-4222-8333-444455556666';
-import { harness, makeRepo, sh, until, type Harness } from './helpers.js';
+import { harness, makeRepo, sh, type Harness } from './helpers.js';
 
 describe('worker › follow-ups', () => {
   let h: Harness;

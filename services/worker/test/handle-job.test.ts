@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { newRunId, sendJob, silentLogger, type RunRecord } from '@outpost/shared';
+import { until } from '@outpost/testkit';
 import { handleJob, type JobDeps } from '../src/handle-job.js';
 import type { RunOutcome } from '../src/run-execution.js';
-import { harness, until, type Harness } from './helpers.js';
+import { harness, type Harness } from './helpers.js';
 
 describe('handleJob()', () => {
   let h: Harness;

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { until } from '@outpost/testkit';
 import type { TaskProtection } from '../src/task-protection.js';
 import { Worker } from '../src/worker.js';
-import { harness, makeRepo, until, type Harness } from './helpers.js';
+import { harness, makeRepo, type Harness } from './helpers.js';
 
 describe('worker heartbeat and task protection', () => {
   let h: Harness;

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { startTestStack, type TestStack, until } from '@outpost/testkit';
 import {
   createLogger,
   FileParameterStore,
@@ -16,29 +17,12 @@ import {
   type RunRecord,
   type Stores,
 } from '@outpost/shared';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { loadWorkerConfig, type WorkerConfig } from '../src/config.js';
 import { Worker } from '../src/worker.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const FAKES = path.join(REPO_ROOT, 'test/fixtures/agents');
 export const WORKER_MAIN = path.join(REPO_ROOT, 'services/worker/dist/main.js');
-
-/** Polls `cond` until it returns a truthy value or the deadline passes. */
-export async function until<T>(cond: () => Promise<T> | T, o: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
-  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await cond();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${o.what ?? 'condition'}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, o.intervalMs ?? 100));
-  }
-}
 
 /** A temp directory every user can enter (agents run as `nobody` when tests run as root). */
 export async function openTempDir(prefix: string): Promise<string> {

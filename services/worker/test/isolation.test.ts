@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { artifactKeys } from '@outpost/shared';
-import { harness, makeRepo, until, type Harness } from './helpers.js';
+import { until } from '@outpost/testkit';
+import { harness, makeRepo, type Harness } from './helpers.js';
 
 const asRoot = process.getuid?.() === 0;
 

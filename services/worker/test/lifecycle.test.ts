@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { artifactKeys, sendJob } from '@outpost/shared';
-import { harness, makeRepo, openTempDir, until, type Harness } from './helpers.js';
+import { until } from '@outpost/testkit';
+import { harness, makeRepo, openTempDir, type Harness } from './helpers.js';
 
 const TENANT_KEY = 'sk-ant-api03-PLANTEDtenantKEY0123456789abcdef';
 // Must match test/fixtures/agents/fake-agent.js plantedGithubToken().

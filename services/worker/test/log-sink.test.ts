@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { artifactKeys, silentLogger } from '@outpost/shared';
+import { until } from '@outpost/testkit';
 import { LogSink } from '../src/log-sink.js';
-import { harness, until, type Harness } from './helpers.js';
+import { harness, type Harness } from './helpers.js';
 
 const SECRET = 'sk-ant-api03-SINKsecretVALUE0123456789abcdef';
 

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { artifactKeys } from '@outpost/shared';
-import { harness, makeRepo, openTempDir, spawnWorker, until, type Harness } from './helpers.js';
+import { until } from '@outpost/testkit';
+import { harness, makeRepo, openTempDir, spawnWorker, type Harness } from './helpers.js';
 
 // Real worker processes (services/worker/dist/main.js; run `npx turbo run build --filter=@outpost/worker...` first).
 describe('worker process', () => {

@@ -4,10 +4,11 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sendJob, silentLogger, type Logger, type Promotion, type RunRecord } from '@outpost/shared';
+import { until } from '@outpost/testkit';
 import type { JobDeps } from '../src/handle-job.js';
 import { promoteHandler } from '../src/promote/index.js';
 import { startGitHttpServer } from './git-http-server.js';
-import { harness, makeRepo, sh, until, type Harness } from './helpers.js';
+import { harness, makeRepo, sh, type Harness } from './helpers.js';
 
 const TOKEN = 'ghp_PromoteToken0123456789abcdefABCDEFxyz';
 

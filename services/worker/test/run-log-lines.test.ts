@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger } from '@outpost/shared';
+import { until } from '@outpost/testkit';
 import { Worker } from '../src/index.js';
-import { harness, makeRepo, until, type Harness } from './helpers.js';
+import { harness, makeRepo, type Harness } from './helpers.js';
 
 /** The worker's log as written, one JSON line each. */
 class LineSink extends Writable {

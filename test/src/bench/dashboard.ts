@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startTestStack } from '@outpost/infra/local';
 import { startEdge } from '@outpost/mcp-edge';
 import { newRunId, openStores, RunRecord } from '@outpost/shared';
+import { startTestStack } from '@outpost/testkit';
 import { measure, round } from './_stats.js';
 
 export const title = 'dashboard: GET /api/runs first page with 10,000 runs of history vs the raw DynamoDB Query it makes';

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { startTestStack } from '@outpost/infra/local';
 import { startEdge } from '@outpost/mcp-edge';
 import { newRunId, openStores, resolveTiers } from '@outpost/shared';
+import { startTestStack } from '@outpost/testkit';
 import type { EdgeLoadCommand, EdgeLoadInput } from './_edge-load.js';
 import { measure, round, type Stats } from './_stats.js';
 

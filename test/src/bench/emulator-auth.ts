@@ -7,8 +7,9 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { SigV4Verifier, startTestStack, type IncomingSignedRequest } from '@outpost/infra/local';
+import { SigV4Verifier, type IncomingSignedRequest } from '@outpost/infra/local';
 import { createAwsClients, newLocalCredentials, newRunId, openStores } from '@outpost/shared';
+import { startTestStack } from '@outpost/testkit';
 import { measure, round } from './_stats.js';
 
 export const title = 'local emulators: cost of the SigV4 check per request (micro), and a signed GetItem round trip for scale';

@@ -5,9 +5,9 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dyn
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Dispatcher, type Scaler } from '@outpost/dispatcher';
-import { startTestStack } from '@outpost/infra/local';
 import { startEdge } from '@outpost/mcp-edge';
 import { FileParameterStore, newRunId, openStores, resolveTiers } from '@outpost/shared';
+import { startTestStack } from '@outpost/testkit';
 import { measure, round, type Stats } from './_stats.js';
 
 export const title = 'reads that stay flat: get_run, list_runs, fleet_status and the dispatcher tick, small vs large tables';

@@ -4,9 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { startTestStack } from '@outpost/infra/local';
 import { WebhookRelay } from '@outpost/dispatcher';
 import { HttpSender, Notifier, signWebhook } from '@outpost/notifier';
+import { startTestStack } from '@outpost/testkit';
 import {
   FileParameterStore,
   newRunId,

@@ -4,8 +4,8 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { newRunId, newTenantId, openStores, sendJob, type RunRecord, type Stores } from '@outpost/shared';
+import { until, startTestStack, type TestStack } from '@outpost/testkit';
 
 export const title = 'worker: pickup latency, end-to-end overhead of `shell true`, 1 GB of agent output vs a raw lib-storage upload';
 
@@ -24,16 +24,6 @@ function quantiles(xs: number[]) {
 async function vm(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(await readFile(`/proc/${pid}/status`, 'utf8'));
   return Number(m?.[1] ?? '0') * 1024;
-}
-
-async function until<T>(f: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 5): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('benchmark timed out waiting');
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 function runChild(cmd: string, args: string[], cwd?: string, env: Record<string, string> = {}): Promise<string> {
@@ -75,7 +65,7 @@ export async function run(): Promise<Record<string, unknown>> {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     const pid = worker.pid!;
-    await until(async () => ((await stores.workers.listLive('enterprise')).length > 0 ? true : undefined), 30_000, 50);
+    await until(async () => (await stores.workers.listLive('enterprise')).length > 0, { timeoutMs: 30_000, what: 'the worker heartbeat' });
 
     const dispatch = async (task: string): Promise<{ run: RunRecord; sentAt: number }> => {
       const run = await stores.runs.create({
@@ -89,7 +79,8 @@ export async function run(): Promise<Record<string, unknown>> {
       until(async () => {
         const r = await stores.runs.require(run.tenantId, run.runId);
         return r.status === 'queued' || r.status === 'running' ? undefined : r;
-      }, timeoutMs, 5);
+        // 5 ms polls: the pickup latency measured is read off this loop.
+      }, { timeoutMs, intervalMs: 5, what: `run ${run.runId} to end` });
 
     // 1. Pickup latency (send → lease taken, from the run's startedAt) and end to end of `true`.
     const pickup: number[] = [];

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { browserSuiteSkipReason, launchChromium, LAPTOP, newSession, PHONE, screenshot, type ChromiumHandle } from './helpers/browser.js';
-import { branchesOf, showFile, startDashboardStack, until, type DashboardStack } from './helpers/stack.js';
+import { until } from '@outpost/testkit';
+import { branchesOf, showFile, startDashboardStack, type DashboardStack } from './helpers/stack.js';
 import { measureLogThroughput } from './helpers/throughput.js';
 
 const skip = browserSuiteSkipReason();
@@ -105,13 +106,13 @@ suite('dashboard in Chromium (real local stack)', () => {
     const whileRunning = await status(page).textContent();
     expect(whileRunning).toBe('running');
     await logLine(page, 'out progress line 3').waitFor({ timeout: 30_000 });
-    await until('the run to succeed', async () => (await status(page).textContent()) === 'succeeded', 60_000);
+    await until(async () => (await status(page).textContent()) === 'succeeded', { what: 'the run to succeed', timeoutMs: 60_000 });
     await expect(page.getByTestId('status-live').textContent()).resolves.toContain('succeeded');
     await page.locator('.diff-file summary', { hasText: 'hello.txt' }).waitFor({ timeout: 30_000 });
     expect(await page.locator('.d2h-ins').filter({ hasText: 'hello from the dashboard' }).count()).toBeGreaterThan(0);
     await expect(page.getByTestId('summary').textContent()).resolves.toContain('+1');
     await page.getByLabel('Search log').fill('progress line 4');
-    await until('search to narrow the log', async () => (await page.locator('.log-line').count()) === 1);
+    await until(async () => (await page.locator('.log-line').count()) === 1, { what: 'search to narrow the log', timeoutMs: 60_000 });
     await page.getByLabel('Search log').fill('');
     await screenshot(page, 'run-laptop', true);
     await page.setViewportSize(PHONE);
@@ -123,7 +124,7 @@ suite('dashboard in Chromium (real local stack)', () => {
     await page.getByLabel('Branch', { exact: true }).fill(`dash/${firstRunId}`);
     await page.getByRole('button', { name: 'Promote' }).click();
     await page.getByTestId('promote-result').waitFor({ timeout: 60_000 });
-    await until('the branch to reach the bare repository', async () => (await branchesOf(stack.remote)).includes(`dash/${firstRunId}`));
+    await until(async () => (await branchesOf(stack.remote)).includes(`dash/${firstRunId}`), { what: 'the branch to reach the bare repository', timeoutMs: 60_000 });
     expect(await showFile(stack.remote, `dash/${firstRunId}`, 'hello.txt')).toBe('hello from the dashboard\n');
   }, 90_000);
 
@@ -132,15 +133,15 @@ suite('dashboard in Chromium (real local stack)', () => {
     await logLine(page, 'out started').waitFor({ timeout: 90_000 });
     await page.goto('/fleet');
     const row = page.locator('[data-testid="tiers"] tr', { has: page.locator('[data-testid^="workers-running-"]') });
-    await until('a running worker on the fleet page', async () => {
+    await until(async () => {
       const counts = await row.locator('[data-testid^="workers-running-"]').allTextContents();
       return counts.some((c) => Number(c) >= 1);
-    });
+    }, { what: 'a running worker on the fleet page', timeoutMs: 60_000 });
     await page.locator('.chart canvas').first().waitFor();
     await screenshot(page, 'fleet-laptop');
     await page.goto(`/runs/${runId}`);
     await page.getByRole('button', { name: 'Cancel run' }).click();
-    await until('the run to be cancelled', async () => (await status(page).textContent()) === 'cancelled', 60_000);
+    await until(async () => (await status(page).textContent()) === 'cancelled', { what: 'the run to be cancelled', timeoutMs: 60_000 });
   }, 180_000);
 
   it('lists runs newest first, filters by tag, updates a status without a reload', async () => {
@@ -154,7 +155,7 @@ suite('dashboard in Chromium (real local stack)', () => {
     await page.setViewportSize(LAPTOP);
     await page.getByLabel('Tag (key=value)').fill('suite=dash');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await until('the tag filter', async () => (await page.locator('tr[data-run-id]').count()) === 1);
+    await until(async () => (await page.locator('tr[data-run-id]').count()) === 1, { what: 'the tag filter', timeoutMs: 60_000 });
     // A run dispatched elsewhere (the API) shows up and changes status here with no reload.
     await page.goto('/runs');
     await page.locator(`tr[data-run-id="${firstRunId}"]`).waitFor();
@@ -170,8 +171,8 @@ suite('dashboard in Chromium (real local stack)', () => {
       },
       [stack.remote, csrf],
     );
-    await until('the new run to reach succeeded in the list', async () =>
-      (await page.locator(`tr[data-run-id="${made}"] .status`).textContent()) === 'succeeded', 90_000);
+    await until(async () =>
+      (await page.locator(`tr[data-run-id="${made}"] .status`).textContent()) === 'succeeded', { what: 'the new run to reach succeeded in the list', timeoutMs: 90_000 });
   }, 150_000);
 
   it('shows fan-out siblings side by side on a run page', async () => {
@@ -190,7 +191,7 @@ suite('dashboard in Chromium (real local stack)', () => {
     expect(ids).toHaveLength(2);
     await page.goto(`/runs/${ids[0]}`);
     const siblings = page.getByRole('region', { name: 'Fan-out siblings' }).getByRole('listitem');
-    await until('both runs of the fan-out', async () => (await siblings.count()) === 2);
+    await until(async () => (await siblings.count()) === 2, { what: 'both runs of the fan-out', timeoutMs: 60_000 });
     await expect(siblings.getByRole('link').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).resolves.toEqual(
       ids.map((id) => `/runs/${id}`),
     );
@@ -236,7 +237,7 @@ suite('dashboard in Chromium (real local stack)', () => {
       await expect(proWorkers.textContent()).resolves.toBe('0');
       const theirRun = await dispatchShell(theirs, stack.remote, 'echo pro tier; sleep 30');
       await theirs.goto('/fleet');
-      await until('a pro worker started for the backlog', async () => Number(await proWorkers.textContent()) >= 1, 120_000);
+      await until(async () => Number(await proWorkers.textContent()) >= 1, { what: 'a pro worker started for the backlog', timeoutMs: 120_000 });
       await screenshot(theirs, 'fleet-scaled-laptop');
       await theirs.goto('/runs');
       await theirs.locator(`tr[data-run-id="${theirRun}"]`).waitFor();

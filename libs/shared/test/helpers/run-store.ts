@@ -1,7 +1,7 @@
 import { expect } from '@jest/globals';
 import type { NewRun, RunStore } from '../../src/stores/run-store.js';
 import type { RunRecord, TerminalStatus } from '../../src/schemas/run.js';
-import { createRun } from './runs.js';
+import { createRun } from '@outpost/testkit';
 
 /** The lease length the run-store tests take. */
 export const LEASE_MS = 30_000;

@@ -2,8 +2,8 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
-import { newRunId, openStores, parseJobMessage, type Clock, type NewRun, type Stores, type TierName } from '@outpost/shared';
+import { openStores, parseJobMessage, type Clock, type Stores, type TierName } from '@outpost/shared';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 
 export interface Harness {
   home: string;
@@ -28,38 +28,6 @@ export async function openHarness(clock?: Clock): Promise<Harness> {
       await stack.stop();
       await rm(home, { recursive: true, force: true });
     },
-  };
-}
-
-/** Polls until `cond` returns a truthy value or the deadline passes; returns that value. */
-export async function until<T>(cond: () => T | Promise<T>, { timeoutMs = 60_000, intervalMs = 100, what = 'condition' } = {}): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await cond();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-let seq = 0;
-/** A tenant id unique within the test process (the run store does not check the format). */
-export function testTenant(): string {
-  return `ten_test${process.pid}x${++seq}x${Math.random().toString(36).slice(2, 8)}`;
-}
-
-export function newRunInput(tenantId: string, overrides: Partial<NewRun> = {}): NewRun {
-  return {
-    tenantId,
-    runId: newRunId(),
-    tier: 'pro',
-    agent: 'shell',
-    repo: 'owner/repo',
-    task: 'echo hi',
-    taskBytes: 7,
-    timeoutSeconds: 600,
-    maxAttempts: 3,
-    ...overrides,
   };
 }
 

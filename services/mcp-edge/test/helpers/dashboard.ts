@@ -2,44 +2,9 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { API, SessionInfo, SESSION_COOKIE } from '@outpost/dashboard-api';
 
-/** A signed-in browser, as far as the server can tell: the cookie and the CSRF token. */
-export interface BrowserSession {
-  cookie: string;
-  csrf: string;
-  info: SessionInfo;
-  setCookie: string;
-}
-
-/** Signs in with an API key the way the web app does. */
-export async function signIn(baseUrl: string, apiKey: string): Promise<BrowserSession> {
-  const res = await fetch(`${baseUrl}${API.session}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Origin: baseUrl },
-    body: JSON.stringify({ apiKey }),
-  });
-  if (res.status !== 200) throw new Error(`sign-in answered ${res.status}: ${await res.text()}`);
-  const setCookie = res.headers.get('set-cookie') ?? '';
-  const value = new RegExp(`${SESSION_COOKIE}=([^;]+)`).exec(setCookie)?.[1];
-  if (!value) throw new Error(`no session cookie in ${setCookie}`);
-  const info = SessionInfo.parse(await res.json());
-  return { cookie: `${SESSION_COOKIE}=${value}`, csrf: info.csrfToken, info, setCookie };
-}
-
-/** An API call with the session's cookie, and its CSRF token on state-changing methods. */
-export function api(baseUrl: string, s: BrowserSession | undefined, method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${baseUrl}${route}`, {
-    method,
-    headers: {
-      ...(s ? { Cookie: s.cookie } : {}),
-      ...(s && method !== 'GET' ? { 'X-CSRF-Token': s.csrf } : {}),
-      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-      ...headers,
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-}
+// Signing in and calling the API are the testkit's (the cross-service suites in test/ use them too).
+export { api, signIn, type BrowserSession } from '@outpost/testkit';
 
 /** A GET with the path exactly as written (fetch would resolve `..` and `%2e%2e` itself). */
 export function rawGet(baseUrl: string, rawPath: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {

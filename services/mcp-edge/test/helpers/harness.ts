@@ -4,9 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import { FileParameterStore, openStores, parameterPaths, resolveTiers, type SecretName, type Stores, type TierLimits, type TierName } from '@outpost/shared';
+import { startTestStack, type TestStack } from '@outpost/testkit';
 import { startEdge, type Edge, type EdgeOptions } from '../../src/index.js';
 
 export interface Harness {
@@ -81,37 +80,8 @@ export async function startHarness(
   };
 }
 
-/** Calls a tool and returns its result (typed loosely: tests look at fields). */
-export async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
-  return (await client.callTool({ name, arguments: args })) as CallToolResult;
-}
-
-/** Structured content of a successful call; fails the test with the text of an error result. */
-export async function callOk<T = Record<string, any>>(client: Client, name: string, args: Record<string, unknown> = {}): Promise<T> {
-  const result = await call(client, name, args);
-  if (result.isError) throw new Error(`${name} failed: ${textOf(result)}`);
-  return result.structuredContent as T;
-}
-
-/** Text of an error result; fails the test if the call succeeded. */
-export async function callError(client: Client, name: string, args: Record<string, unknown> = {}): Promise<string> {
-  const result = await call(client, name, args);
-  if (!result.isError) throw new Error(`${name} succeeded but an error was expected: ${textOf(result)}`);
-  return textOf(result);
-}
-
-export function textOf(result: CallToolResult): string {
-  return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
-}
-
-/** Polls until `cond` holds or the deadline passes. */
-export async function until(cond: () => Promise<boolean> | boolean, { timeoutMs = 20_000, intervalMs = 50 } = {}): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+// The MCP call helpers are the testkit's; re-exported so this suite's files import one place.
+export { call, callError, callOk, textOf } from '@outpost/testkit';
 
 export const REPO = 'https://github.com/example/project.git';
 

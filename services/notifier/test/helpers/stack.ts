@@ -1,11 +1,9 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import {
   FileParameterStore,
   LOCAL_PARAMETER_FILES,
-  newRunId,
   newSigningSecret,
   openStores,
   OutboxStore,
@@ -16,12 +14,12 @@ import {
   webhookSecretPath,
   silentLogger,
   type Clock,
-  type NewRun,
   type Stores,
   type WebhookEndpointKind,
   type WebhookEventType,
 } from '@outpost/shared';
 import { WebhookRelay } from '@outpost/dispatcher';
+import { startTestStack, type TestStack, newRunInput } from '@outpost/testkit';
 import type { DeliverDeps } from '../../src/deliver.js';
 import { HttpSender, type HttpSenderOptions } from '../../src/http-sender.js';
 
@@ -108,22 +106,3 @@ export async function openHarness(options: { clock?: Clock; home?: string; dataD
   };
 }
 
-let seq = 0;
-export function testTenant(): string {
-  return `ten_hooks${process.pid}x${++seq}x${Math.random().toString(36).slice(2, 8)}`;
-}
-
-export function newRunInput(tenantId: string, overrides: Partial<NewRun> = {}): NewRun {
-  return { tenantId, runId: newRunId(), tier: 'pro', agent: 'shell', repo: 'owner/repo', task: 'echo hi', taskBytes: 7, timeoutSeconds: 600, maxAttempts: 3, ...overrides };
-}
-
-/** Polls until `cond` returns a truthy value or the deadline passes. */
-export async function until<T>(cond: () => T | Promise<T>, { timeoutMs = 30_000, intervalMs = 50, what = 'condition' } = {}): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await cond();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}

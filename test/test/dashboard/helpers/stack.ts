@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { freePort, launchLocalStack, LocalJson, LocalStackEnv, type LocalStackHandle } from '@outpost/infra/local';
 import { parseEnv, silentLogger } from '@outpost/shared';
+import { until } from '@outpost/testkit';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -21,17 +22,6 @@ export interface DashboardStack {
   /** `npm run tenant create` against this stack: a second tenant and its key. */
   createTenant(name: string): Promise<{ tenantId: string; apiKey: string }>;
   stop(): Promise<void>;
-}
-
-/** Polls until `check` returns a value (not a sleep that passes by luck: it returns as soon as it can). */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 async function makeRemote(dir: string): Promise<string> {
@@ -61,7 +51,7 @@ export async function startDashboardStack(): Promise<DashboardStack> {
   if (handle.skipped.length > 0) throw new Error(`services not built: ${handle.skipped.join(', ')} (npm run build first)`);
   const local = LocalJson.parse(JSON.parse(await readFile(path.join(home, 'local.json'), 'utf8')));
   const baseURL = new URL(local.mcpUrl).origin;
-  await until('the edge to answer /healthz', async () => (await fetch(`${baseURL}/healthz`)).ok);
+  await until(async () => (await fetch(`${baseURL}/healthz`)).ok, { what: 'the edge to answer /healthz', timeoutMs: 60_000 });
   return {
     baseURL,
     local,

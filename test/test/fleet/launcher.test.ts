@@ -21,10 +21,10 @@ import {
   type AwsClients,
   type Stores,
 } from '@outpost/shared';
-import { WORKER_BUILT } from './helpers/e2e.js';
-import { until } from './helpers/stack.js';
+import { until } from '@outpost/testkit';
+import { BUILD_HINT, WORKER_BUILT } from './helpers/fleet.js';
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/fleet-cli.js');
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../services/dispatcher/dist/fleet-cli.js');
 const run = promisify(execFile);
 
 // The launcher spawns the BUILT dispatcher (dist/main.js), which starts BUILT workers: build first.
@@ -36,7 +36,7 @@ describe('npm start with the dispatcher (launcher → dist/main.js → local wor
   let ports: { dynamo: number; sqs: number };
 
   beforeAll(async () => {
-    if (!WORKER_BUILT) throw new Error('needs the real worker: npx turbo run build --filter=@outpost/worker...');
+    if (!WORKER_BUILT) throw new Error(BUILD_HINT);
     home = await mkdtemp(path.join(tmpdir(), 'outpost-launch-'));
     ports = { dynamo: await freePort(), sqs: await freePort() };
     const env = parseEnv(LocalStackEnv, {

@@ -1,16 +1,28 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FileParameterStore, sendJob } from '@outpost/shared';
-import { Dispatcher } from '../../src/dispatcher.js';
-import { writeFleetOverride } from '../../src/fleet-overrides.js';
-import { LocalScaler } from '../../src/local-scaler.js';
-import { DEFAULT_WORKER_ENTRY } from '../../src/runtime.js';
-import { newRunInput, testTenant, type Harness } from './stack.js';
+import { DEFAULT_WORKER_ENTRY, Dispatcher, LocalScaler, writeFleetOverride } from '@outpost/dispatcher';
+import { FileParameterStore, openStores, sendJob, type Stores } from '@outpost/shared';
+import { newRunInput, startTestStack, testTenant, type TestStack } from '@outpost/testkit';
 
+/** The dispatcher starts the BUILT worker (services/worker/dist/main.js): turbo builds it first. */
 export const WORKER_BUILT = existsSync(DEFAULT_WORKER_ENTRY);
+export const BUILD_HINT = 'needs the real worker: npx turbo run build --filter=@outpost/test...';
+
+export interface Harness {
+  home: string;
+  stack: TestStack;
+  stores: Stores;
+  close(): Promise<void>;
+}
+
+/** A fresh emulator stack and its stores; workers put their workspaces under home/work. */
+export async function openHarness(): Promise<Harness> {
+  const stack = await startTestStack();
+  return { home: stack.home, stack, stores: openStores(stack.config, stack.clients), close: () => stack.stop() };
+}
 
 /** A real git repository with one commit, readable by the unprivileged agent user. */
 export async function gitRepo(): Promise<string> {

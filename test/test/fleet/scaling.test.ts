@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunRecord } from '@outpost/shared';
-import { dispatchShell, gitRepo, localFleet, pinPro, WORKER_BUILT } from './helpers/e2e.js';
-import { openHarness, until, type Harness } from './helpers/stack.js';
+import { until } from '@outpost/testkit';
+import { BUILD_HINT, dispatchShell, gitRepo, localFleet, openHarness, pinPro, WORKER_BUILT, type Harness } from './helpers/fleet.js';
 
 describe('local fleet scaling with real workers', () => {
   let h: Harness;
@@ -12,7 +12,7 @@ describe('local fleet scaling with real workers', () => {
   let repo: string;
 
   beforeAll(async () => {
-    if (!WORKER_BUILT) throw new Error('needs the real worker: npx turbo run build --filter=@outpost/worker...');
+    if (!WORKER_BUILT) throw new Error(BUILD_HINT);
     h = await openHarness();
     repo = await gitRepo();
     fleet = localFleet(h, { cooldownMs: 2_000, logDir: await mkdtemp(path.join(tmpdir(), 'outpost-worker-logs-')) });

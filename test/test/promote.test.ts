@@ -7,7 +7,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startTestStack, type TestStack } from '@outpost/infra/local';
 import {
   createAwsClients,
   FileParameterStore,
@@ -20,12 +19,9 @@ import {
   type Stores,
   type TierName,
 } from '@outpost/shared';
+import { notFoundMessage, promoteTool, registerPromote, STALE_PENDING_MS, startEdge, TOOLS, type Edge } from '@outpost/mcp-edge';
+import { api, call, callError, callOk, signIn, startTestStack, textOf, type TestStack } from '@outpost/testkit';
 import { loadWorkerConfig, Worker } from '@outpost/worker';
-import { notFoundMessage, startEdge, TOOLS, type Edge } from '../src/index.js';
-import { STALE_PENDING_MS } from '../src/domain/promote.js';
-import { promoteTool, registerPromote } from '../src/tools/promote.js';
-import { api, signIn } from './helpers/dashboard.js';
-import { call, callError, callOk, textOf } from './helpers/harness.js';
 
 const TOKEN = 'ghp_EdgePromoteToken0123456789abcdefABCDEF';
 

@@ -4,12 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { writeFleetOverride } from '@outpost/dispatcher';
 import { artifactKeys, FileParameterStore } from '@outpost/shared';
-import { writeFleetOverride } from '../src/fleet-overrides.js';
-import { dispatchShell, gitRepo, WORKER_BUILT } from './helpers/e2e.js';
-import { openHarness, until, type Harness } from './helpers/stack.js';
+import { until } from '@outpost/testkit';
+import { BUILD_HINT, dispatchShell, gitRepo, openHarness, WORKER_BUILT, type Harness } from './helpers/fleet.js';
 
-const DISPATCHER_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
+const DISPATCHER_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../services/dispatcher/dist/main.js');
 
 interface LogLine {
   service?: string;
@@ -28,7 +28,7 @@ describe('stopping the stack: the process-group signal and the scaler’s SIGTER
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    if (!WORKER_BUILT) throw new Error('needs the real worker: npx turbo run build --filter=@outpost/worker...');
+    if (!WORKER_BUILT) throw new Error(BUILD_HINT);
     h = await openHarness();
     repo = await gitRepo();
     const params = new FileParameterStore(path.join(h.home, 'fleet.json'));
