@@ -8,6 +8,8 @@ export interface EdgeLoadInput {
   mcpUrl: string;
   apiKey: string;
   clients: number;
+  /** Runs get_run reads; else the ones this generator dispatched. */
+  runIds?: string[];
 }
 
 /** A phase the server side asks for. */
@@ -25,7 +27,7 @@ async function main(input: EdgeLoadInput): Promise<void> {
     await client.connect(new StreamableHTTPClientTransport(new URL(input.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${input.apiKey}` } } }));
     clients.push(client);
   }
-  const runIds: string[] = [];
+  const runIds: string[] = [...(input.runIds ?? [])];
   const dispatch = async (w: number) => {
     const res = await clients[w]!.callTool({ name: 'dispatch', arguments: DISPATCH_ARGS });
     if (res.isError) throw new Error(`dispatch refused: ${JSON.stringify(res.content)}`);
