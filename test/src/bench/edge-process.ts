@@ -86,8 +86,11 @@ export async function run(): Promise<Record<string, unknown>> {
       const raw = await measure(CLIENTS, PER_CLIENT, getItem);
       const query = await measure(CLIENTS, PER_CLIENT, children);
       const edgeStats = await viaEdge({ op: 'get_run', concurrency: CLIENTS, perWorker: PER_CLIENT });
+      // The edge's floor: an MCP ping (auth, server, transport; no tool, no AWS call).
+      const ping = await viaEdge({ op: 'ping', concurrency: CLIENTS, perWorker: PER_CLIENT });
       rounds.push({
         edge: edgeStats,
+        edgePing: ping,
         rawGetItem: raw,
         rawChildrenQuery: query,
         ratioP50: round(edgeStats.p50 / raw.p50),
@@ -100,7 +103,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const result = { [`get_run_c${CLIENTS}`]: rounds };
     for (const [i, r] of rounds.entries()) {
       const line = (name: string, s: Stats) => `round ${i + 1} ${name.padEnd(18)} ${String(s.throughput).padStart(8)} ops/s  p50 ${String(s.p50).padStart(7)} ms  p99 ${String(s.p99).padStart(7)} ms`;
-      process.stdout.write(`${line('edge get_run', r.edge as Stats)}\n${line('raw GetItem', r.rawGetItem as Stats)}\n${line('raw children Query', r.rawChildrenQuery as Stats)}\n`);
+      process.stdout.write(`${line('edge get_run', r.edge as Stats)}\n${line('edge ping', r.edgePing as Stats)}\n${line('raw GetItem', r.rawGetItem as Stats)}\n${line('raw children Query', r.rawChildrenQuery as Stats)}\n`);
       process.stdout.write(`round ${i + 1} ratios: p50 ×${String(r.ratioP50)} p99 ×${String(r.ratioP99)} throughput ×${String(r.ratioThroughput)}\n`);
     }
     return result;
