@@ -77,8 +77,9 @@ export async function run(): Promise<Record<string, unknown>> {
     };
 
     // Warm up every path (connections, auth cache, JIT in both processes).
-    await viaEdge({ op: 'get_run', concurrency: CLIENTS, perWorker: 10 });
-    await measure(CLIENTS, 10, getItem);
+    await viaEdge({ op: 'get_run', concurrency: CLIENTS, perWorker: PER_CLIENT });
+    await viaEdge({ op: 'ping', concurrency: CLIENTS, perWorker: 10 });
+    await measure(CLIENTS, PER_CLIENT, getItem);
     await measure(CLIENTS, 10, children);
 
     const rounds: Record<string, unknown>[] = [];
