@@ -7,9 +7,13 @@ import { createInterface } from 'node:readline';
  * with `--cpu-prof` into that directory (the profile is written when it exits on SIGTERM).
  */
 export function spawnService(main: string, env: Record<string, string>, name: string): ChildProcess {
-  const profile = process.env.OUTPOST_BENCH_PROFILE;
-  const args = profile ? ['--cpu-prof', '--cpu-prof-dir', profile, '--cpu-prof-name', `${name}-${Date.now()}.cpuprofile`, main] : [main];
-  return spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return spawn(process.execPath, [...profileArgs(name), main], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/** Node flags that write a CPU profile of a child named `name`, when OUTPOST_BENCH_PROFILE names a directory. */
+export function profileArgs(name: string): string[] {
+  const dir = process.env.OUTPOST_BENCH_PROFILE;
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}-${process.pid}-${Date.now()}.cpuprofile`] : [];
 }
 
 /** The first JSON log line of `child` for which `pick` returns a value (the rest of stdout is dropped). */
