@@ -1,8 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { artifactKeys, artifactTagging, StreamRedactor, type ArtifactRef, type Logger, type TierName } from '@outpost/shared';
-import { LogUpload } from './log-upload.js';
+import { artifactKeys, artifactTagging, StreamRedactor, type Logger, type TierName } from '@outpost/shared';
 
 export type LogStream = 'out' | 'err' | 'sys';
 
@@ -30,8 +29,6 @@ export interface LogSinkOptions {
   maxLiveBytes?: number;
   /** @default 4096 */
   tailChars?: number;
-  /** A log that grows past this is uploaded as log.txt while it is written (see `close`). @default 5 MiB */
-  streamAfterBytes?: number;
 }
 
 /**
@@ -57,16 +54,11 @@ export class LogSink {
   private progressDirty = false;
   private waiters: (() => void)[] = [];
   private closed = false;
-  /** The log so far, until it is large enough to stream (then `upload` takes it). */
-  private early: string[] | undefined = [];
-  private upload: LogUpload | undefined;
   /** Bytes of redacted log written to the file. */
   bytes = 0;
-  /** log.txt as uploaded while it was written (a large log closed with keepLog), else undefined: upload the file. */
-  logArtifact: ArtifactRef | undefined;
 
   constructor(options: LogSinkOptions) {
-    this.o = { flushMs: 1000, chunkBytes: 256 * 1024, maxLiveBytes: 64 * 1024 * 1024, tailChars: 4096, streamAfterBytes: 5 * 1024 * 1024, ...options };
+    this.o = { flushMs: 1000, chunkBytes: 256 * 1024, maxLiveBytes: 64 * 1024 * 1024, tailChars: 4096, ...options };
     this.redactor = new StreamRedactor({ secrets: options.secrets });
     this.seq = options.startSeq;
     // A large buffer: the agent is paused only when the disk really falls behind.
@@ -92,7 +84,7 @@ export class LogSink {
 
   /** True when the producer should pause until `drained()`. */
   get pressure(): boolean {
-    return this.out.writableNeedDrain || this.pendingBytes > 2 * this.o.chunkBytes || (this.upload?.needDrain ?? false);
+    return this.out.writableNeedDrain || this.pendingBytes > 2 * this.o.chunkBytes;
   }
 
   drained(): Promise<void> {
@@ -111,25 +103,15 @@ export class LogSink {
     if (this.pendingBytes >= this.o.chunkBytes) void this.flush(false);
   }
 
-  /**
-   * Ends the log: the redactor's held tail, the last chunk, the file. Idempotent (the first call
-   * decides). `keepLog`, asked after the last progress write (which may find the lease gone): a
-   * log being streamed is completed as log.txt (`logArtifact`); else the streamed upload is dropped,
-   * as a run that ends without artifacts (or lost its lease) uploads no log.txt.
-   */
-  async close(options: { keepLog?: () => boolean } = {}): Promise<void> {
+  /** Ends the log: the redactor's held tail, the last chunk, the file. Idempotent. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.emit(this.redactor.flush());
     this.closed = true;
-    this.early = undefined;
     if (this.timer) clearInterval(this.timer);
     await this.flush(true);
     this.out.end();
     if (!this.out.closed) await once(this.out, 'close');
-    if (this.upload) {
-      if (options.keepLog?.()) this.logArtifact = await this.upload.finish();
-      else await this.upload.abort();
-    }
     this.wake();
   }
 
@@ -150,8 +132,6 @@ export class LogSink {
     if (this.timer) clearInterval(this.timer);
     this.pending = [];
     this.pendingBytes = 0;
-    this.early = undefined;
-    await this.upload?.abort();
     await this.flushing?.catch(() => undefined);
     this.out.end();
     if (!this.out.closed) await once(this.out, 'close');
@@ -162,23 +142,10 @@ export class LogSink {
     if (!text) return;
     this.out.write(text);
     this.bytes += Buffer.byteLength(text);
-    this.streamWhole(text);
     this.tailText = (this.tailText + (text.length > this.o.tailChars ? text.slice(-this.o.tailChars) : text)).slice(-this.o.tailChars);
     if (this.liveStopped) return;
     this.pending.push(text);
     this.pendingBytes += text.length;
-  }
-
-  /** Feeds log.txt's streamed upload; starts it (with what came before) once the log is large. */
-  private streamWhole(text: string): void {
-    if (this.upload) return this.upload.write(text);
-    if (!this.early) return;
-    this.early.push(text);
-    if (this.bytes < this.o.streamAfterBytes) return;
-    const { s3, bucket, tenantId, runId, tier, logger } = this.o;
-    this.upload = new LogUpload({ s3, bucket, tenantId, runId, tier, logger, onDrain: () => this.wake() });
-    this.upload.write(this.early.join(''));
-    this.early = undefined;
   }
 
   /** Uploads what is pending as one chunk; one upload at a time (a full buffer starts the next at once). */

@@ -362,10 +362,10 @@ export class RunExecution {
       }
     }
     if (this.isLost()) return { kind: 'lost' };
-    await sink.close({ keepLog: () => !this.isLost() });
+    await sink.close();
     // The final progress write may have found the lease gone.
     if (this.isLost()) return { kind: 'lost' };
-    const artifacts: ArtifactRef[] = [sink.logArtifact ?? (await uploadFile(t, 'log.txt', path.join(ws.outDir, 'log.txt'), 'text/plain; charset=utf-8'))];
+    const artifacts: ArtifactRef[] = [await uploadFile(t, 'log.txt', path.join(ws.outDir, 'log.txt'), 'text/plain; charset=utf-8')];
     if (changes) artifacts.push(await uploadFile(t, 'patch.diff', changes.patchFile, 'text/x-diff'));
     if (changes?.bundleFile) artifacts.push(await uploadFile(t, 'changes.bundle', changes.bundleFile, 'application/octet-stream'));
     const session = await archiveSession({ ws, adapter: ADAPTERS[this.run.agent], sessionId: agent?.result.sessionId, secrets: this.secretValues, target: t, logger: this.log });
