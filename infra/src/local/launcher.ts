@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   agentCacheDir,
   createAwsClients,
+  findRepoRoot,
   installedAgentBins,
   QueueDirectory,
   resourceNames,
@@ -26,7 +26,7 @@ import { provisionAll } from './provision-local.js';
 import { requeueActiveRuns } from './requeue.js';
 
 /** Repository root, found from this file (infra/dist/local or infra/src/local). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const REPO_ROOT = findRepoRoot(import.meta.url);
 
 export interface ServiceSpec {
   name: 'mcp-edge' | 'dispatcher' | 'worker' | 'notifier';

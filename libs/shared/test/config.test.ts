@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, it, expect } from '@jest/globals';
 import { z } from 'zod';
-import { BaseEnv, checkBaseEnv, ConfigError, loadBaseConfig, parseEnv, toBaseConfig } from '../src/config.js';
-import { DEFAULT_TIERS, resolveTiers } from '../src/tiers.js';
+import { BaseEnv, checkBaseEnv, ConfigError, loadBaseConfig, parseEnv, toBaseConfig } from '../src/config/config.js';
+import { DEFAULT_TIERS, resolveTiers } from '../src/config/tiers.js';
 
 const LOCAL = {
   OUTPOST_DYNAMODB_ENDPOINT: 'http://127.0.0.1:7401',

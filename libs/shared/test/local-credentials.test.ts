@@ -2,10 +2,10 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createAwsClients } from '../src/aws-clients.js';
-import { ConfigError, loadBaseConfig } from '../src/config.js';
-import { credentialsPath, LocalCredentials, newLocalCredentials, readLocalCredentials, writeLocalCredentials } from '../src/local-credentials.js';
-import { endpointsPath, withLocalEndpoints, writeLocalEndpoints } from '../src/local-endpoints.js';
+import { createAwsClients } from '../src/aws/aws-clients.js';
+import { ConfigError, loadBaseConfig } from '../src/config/config.js';
+import { credentialsPath, LocalCredentials, newLocalCredentials, readLocalCredentials, writeLocalCredentials } from '../src/local/local-credentials.js';
+import { endpointsPath, withLocalEndpoints, writeLocalEndpoints } from '../src/local/local-endpoints.js';
 
 const ENDPOINTS = { dynamodb: 'http://127.0.0.1:7401', sqs: 'http://127.0.0.1:7402', s3: 'http://127.0.0.1:7402' };
 const LOCAL = { OUTPOST_DYNAMODB_ENDPOINT: ENDPOINTS.dynamodb, OUTPOST_SQS_ENDPOINT: ENDPOINTS.sqs, OUTPOST_S3_ENDPOINT: ENDPOINTS.s3 };

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { FileParameterStore, parameterPaths } from '../src/parameter-store.js';
+import { FileParameterStore, parameterPaths } from '../src/aws/parameter-store.js';
 
 let dir: string;
 beforeAll(async () => {

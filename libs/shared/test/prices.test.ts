@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { costOf, DEFAULT_PRICES, priceFor, PriceTable } from '../src/prices.js';
+import { costOf, DEFAULT_PRICES, priceFor, PriceTable } from '../src/config/prices.js';
 
 describe('prices', () => {
   it('prices a model by its longest matching prefix, and anything else at the default', () => {

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { provisionTables } from '../src/provision.js';
-import { tableDefinitions } from '../src/resources.js';
+import { provisionTables } from '../src/aws/provision.js';
+import { tableDefinitions } from '../src/aws/resources.js';
 import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
 
 let db: TestDynamo;

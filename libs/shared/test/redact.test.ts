@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
-import { REDACTED, redact, StreamRedactor } from '../src/redact.js';
-import { findTokenShapedSecret } from '../src/token-patterns.js';
+import { REDACTED, redact, StreamRedactor } from '../src/security/redact.js';
+import { findTokenShapedSecret } from '../src/security/token-patterns.js';
 
 // Fake credentials are assembled at runtime so secret scanners don't flag this file.
 const alnum = (n: number): string => 'aB3xY9kQ7z'.repeat(Math.ceil(n / 10)).slice(0, n);

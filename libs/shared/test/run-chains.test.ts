@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { resourceNames } from '../src/resources.js';
-import { followUpLink, retryLink, RunChains } from '../src/run-chains.js';
-import { RunStore } from '../src/run-store.js';
+import { resourceNames } from '../src/aws/resources.js';
+import { followUpLink, retryLink, RunChains } from '../src/stores/run-chains.js';
+import { RunStore } from '../src/stores/run-store.js';
 import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
 import { createRun, testTenant } from './helpers/runs.js';
 

@@ -1,11 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { ManualClock } from '../src/clock.js';
-import { InvalidCursorError, LeaseLostError, LeaseRefusedError, RunExistsError, TransitionRefusedError } from '../src/errors.js';
-import { newRunId } from '../src/ids.js';
-import { resourceNames } from '../src/resources.js';
-import { RunStore } from '../src/run-store.js';
+import { ManualClock } from '../src/core/clock.js';
+import { InvalidCursorError, LeaseLostError, LeaseRefusedError, RunExistsError, TransitionRefusedError } from '../src/core/errors.js';
+import { newRunId } from '../src/core/ids.js';
+import { resourceNames } from '../src/aws/resources.js';
+import { RunStore } from '../src/stores/run-store.js';
 import { isTerminal, type RunRecord, type TerminalStatus } from '../src/schemas/run.js';
-import { DEFAULT_TIERS, resolveTiers } from '../src/tiers.js';
+import { DEFAULT_TIERS, resolveTiers } from '../src/config/tiers.js';
 import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
 import { createRun, newRunInput, runIdAt, testTenant } from './helpers/runs.js';
 

@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { CreateTableCommand, DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { createTableInput, provisionTables } from '../src/provision.js';
-import { tableDefinitions, type TableDefinition } from '../src/resources.js';
-import { ensureIndexes, rebuildTableName } from '../src/table-indexes.js';
+import { createTableInput, provisionTables } from '../src/aws/provision.js';
+import { tableDefinitions, type TableDefinition } from '../src/aws/resources.js';
+import { ensureIndexes, rebuildTableName } from '../src/aws/table-indexes.js';
 import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
 
 let db: TestDynamo;

@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { sha256Hex } from '../src/ids.js';
-import { resourceNames } from '../src/resources.js';
-import { ApiKeyNotFoundError, TenantNotFoundError, TenantStore } from '../src/tenant-store.js';
+import { sha256Hex } from '../src/core/ids.js';
+import { resourceNames } from '../src/aws/resources.js';
+import { ApiKeyNotFoundError, TenantNotFoundError, TenantStore } from '../src/stores/tenant-store.js';
 import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
 
 let db: TestDynamo;

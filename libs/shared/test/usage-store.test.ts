@@ -1,10 +1,10 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ManualClock } from '../src/clock.js';
-import { resourceNames } from '../src/resources.js';
-import { openStores, type Stores } from '../src/stores.js';
-import { resolveTiers } from '../src/tiers.js';
-import { monthResetsAt, QuotaExceededError, SpendLimitReachedError, UsageStore } from '../src/usage-store.js';
+import { ManualClock } from '../src/core/clock.js';
+import { resourceNames } from '../src/aws/resources.js';
+import { openStores, type Stores } from '../src/stores/stores.js';
+import { resolveTiers } from '../src/config/tiers.js';
+import { monthResetsAt, QuotaExceededError, SpendLimitReachedError, UsageStore } from '../src/stores/usage-store.js';
 import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
 import { createRun, testTenant } from './helpers/runs.js';
 

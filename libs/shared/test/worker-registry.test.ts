@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { ManualClock } from '../src/clock.js';
-import { newWorkerId } from '../src/ids.js';
-import { resourceNames } from '../src/resources.js';
-import { WorkerRegistry } from '../src/worker-registry.js';
+import { ManualClock } from '../src/core/clock.js';
+import { newWorkerId } from '../src/core/ids.js';
+import { resourceNames } from '../src/aws/resources.js';
+import { WorkerRegistry } from '../src/stores/worker-registry.js';
 import { startTestDynamo, type TestDynamo } from './helpers/dynamo.js';
 
 let db: TestDynamo;

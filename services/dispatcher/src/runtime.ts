@@ -1,14 +1,13 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { LOCAL_PARAMETER_FILES, openParameterStore, type Logger, type ParameterStore, type Stores } from '@outpost/shared';
+import { findRepoRoot, LOCAL_PARAMETER_FILES, openParameterStore, type Logger, type ParameterStore, type Stores } from '@outpost/shared';
 import type { DispatcherConfig } from './config.js';
 import { EcsScaler } from './ecs-scaler.js';
 import { LocalScaler } from './local-scaler.js';
 import type { Scaler } from './scaler.js';
 
 /** Repository root, found from this file (services/dispatcher/src or dist). */
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const REPO_ROOT = findRepoRoot(import.meta.url);
 
 /** The worker entry the local scaler starts unless OUTPOST_WORKER_ENTRY says otherwise. */
 export const DEFAULT_WORKER_ENTRY = path.join(REPO_ROOT, 'services/worker/dist/main.js');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TierName } from '../tiers.js';
+import { TierName } from '../config/tiers.js';
 
 // Re-exported so the browser (via `@outpost/shared/run-schema`) has the tier names too.
 export { TierName };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TierName } from '../tiers.js';
+import { TierName } from '../config/tiers.js';
 
 export const Tenant = z.object({
   tenantId: z.string(),

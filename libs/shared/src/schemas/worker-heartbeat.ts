@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TierName } from '../tiers.js';
+import { TierName } from '../config/tiers.js';
 import { AgentName } from './run.js';
 
 export const WorkerState = z.enum(['idle', 'busy', 'draining']);

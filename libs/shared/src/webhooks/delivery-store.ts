@@ -1,6 +1,6 @@
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 
 /** `delivered`: a 2xx. `failed`: an answer that is not 2xx, or no answer. `refused`: we would not send (SSRF rule, no secret). */
 export const DeliveryOutcome = z.enum(['delivered', 'failed', 'refused']);

@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { systemClock, type Clock } from '../clock.js';
-import { isConditionalCheckFailed } from '../errors.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { isConditionalCheckFailed } from '../core/errors.js';
 import type { WebhookEventType } from './events.js';
 import { newWebhookEndpointId, WebhookEndpoint, type WebhookEndpointKind } from './endpoint.js';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { isConditionalCheckFailed } from '../errors.js';
-import { RUN_INDEX } from '../resources.js';
+import { isConditionalCheckFailed } from '../core/errors.js';
+import { RUN_INDEX } from '../aws/resources.js';
 import { RunRecord } from '../schemas/run.js';
 import { WebhookEventType } from './events.js';
 

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import dynalite from 'dynalite';
-import { createAwsClients, type AwsClients } from '../../src/aws-clients.js';
-import { provisionTables } from '../../src/provision.js';
-import { tableDefinitions } from '../../src/resources.js';
+import { createAwsClients, type AwsClients } from '../../src/aws/aws-clients.js';
+import { provisionTables } from '../../src/aws/provision.js';
+import { tableDefinitions } from '../../src/aws/resources.js';
 
 /** An in-memory dynalite on a free 127.0.0.1 port with every table provisioned under a unique prefix. */
 export interface TestDynamo {

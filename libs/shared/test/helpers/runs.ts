@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
-import { newRunId } from '../../src/ids.js';
-import type { NewRun, RunStore } from '../../src/run-store.js';
+import { newRunId } from '../../src/core/ids.js';
+import type { NewRun, RunStore } from '../../src/stores/run-store.js';
 import type { RunRecord } from '../../src/schemas/run.js';
 
 let tenantSeq = 0;

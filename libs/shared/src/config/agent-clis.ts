@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { AgentName } from './schemas/run.js';
+import { AgentName } from '../schemas/run.js';
 
 /** One agent CLI at the version every worker runs: the image, the tests and local mode read this. */
 export const AgentCliPin = z.object({
@@ -19,8 +19,8 @@ export type AgentCliPin = z.infer<typeof AgentCliPin>;
 export const AgentCliPins = z.partialRecord(AgentName, AgentCliPin);
 export type AgentCliPins = z.infer<typeof AgentCliPins>;
 
-/** libs/shared/agent-clis.json, one level above both src/ and dist/. */
-export const AGENT_CLIS_FILE = new URL('../agent-clis.json', import.meta.url);
+/** libs/shared/agent-clis.json, two levels above both src/config/ and dist/config/. */
+export const AGENT_CLIS_FILE = new URL('../../agent-clis.json', import.meta.url);
 
 /** The pinned agent CLIs. */
 export function agentCliPins(): AgentCliPins {

@@ -1,4 +1,4 @@
-import type { RunRecord, RunStatus } from './schemas/run.js';
+import type { RunRecord, RunStatus } from '../schemas/run.js';
 
 /** No run with that id for that tenant (also what another tenant's run looks like). */
 export class RunNotFoundError extends Error {

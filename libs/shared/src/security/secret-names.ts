@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Provider } from './providers.js';
-import type { AgentName } from './schemas/run.js';
+import type { Provider } from '../config/providers.js';
+import type { AgentName } from '../schemas/run.js';
 
 /** Names of a tenant's BYOK secrets (the last segment of the SSM parameter name). */
 export const SECRET_NAMES = [

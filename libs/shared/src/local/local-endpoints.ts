@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { loadBaseConfig, type BaseConfig } from './config.js';
+import { loadBaseConfig, type BaseConfig } from '../config/config.js';
 import { readLocalCredentials, writePrivateFile } from './local-credentials.js';
+import { findRepoRoot } from './repo-root.js';
 
 /** `.outpost/endpoints.json`, written by the local launcher: where the running stack listens. */
 export const LocalEndpoints = z.object({
@@ -18,8 +18,14 @@ export type LocalEndpoints = z.infer<typeof LocalEndpoints>;
 
 type Env = Record<string, string | undefined>;
 
-// libs/shared/{src,dist} → the repository root, where `npm start` keeps .outpost.
-const REPO_HOME = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../.outpost');
+/** The repository's .outpost, where `npm start` keeps the running stack's files (./.outpost outside a checkout). */
+function repoHome(): string {
+  try {
+    return path.join(findRepoRoot(), '.outpost');
+  } catch {
+    return path.resolve('.outpost');
+  }
+}
 
 export function endpointsPath(home: string): string {
   return path.join(home, 'endpoints.json');
@@ -38,7 +44,7 @@ export function withLocalEndpoints(env: Env = process.env): Env {
     ? path.resolve(env.OUTPOST_HOME)
     : existsSync(endpointsPath(path.resolve('.outpost')))
       ? path.resolve('.outpost')
-      : REPO_HOME;
+      : repoHome();
   const filled: Env = { ...env, OUTPOST_HOME: home };
   if (!env.OUTPOST_LOCAL_ACCESS_KEY_ID && !env.OUTPOST_LOCAL_SECRET_ACCESS_KEY) {
     const credentials = readLocalCredentials(home);

@@ -1,7 +1,7 @@
 import { GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { queueDefinition } from './resources.js';
-import { JobMessage } from './schemas/job-message.js';
-import type { TierName } from './tiers.js';
+import { JobMessage } from '../schemas/job-message.js';
+import type { TierName } from '../config/tiers.js';
 
 /** Resolves and caches queue URLs by name (GetQueueUrl once per name per process). */
 export class QueueDirectory {

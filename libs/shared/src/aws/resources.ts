@@ -1,4 +1,4 @@
-import { TIER_NAMES, type TierName } from './tiers.js';
+import { TIER_NAMES, type TierName } from '../config/tiers.js';
 
 /**
  * Every table, queue and bucket, as data. The local provisioner and the cdktf stacks both read

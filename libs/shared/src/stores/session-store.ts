@@ -1,8 +1,8 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { systemClock, type Clock } from './clock.js';
-import { isConditionalCheckFailed } from './errors.js';
-import { newToken, sha256Hex } from './ids.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { isConditionalCheckFailed } from '../core/errors.js';
+import { newToken, sha256Hex } from '../core/ids.js';
 
 /** A dashboard session as stored: only the SHA-256 of the cookie value, never the value. */
 export const SessionRecord = z.object({

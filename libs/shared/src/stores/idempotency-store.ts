@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { systemClock, type Clock } from './clock.js';
-import { isConditionalCheckFailed } from './errors.js';
-import { IdempotencyRecord } from './schemas/tenant.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { isConditionalCheckFailed } from '../core/errors.js';
+import { IdempotencyRecord } from '../schemas/tenant.js';
 
 export interface IdempotencyStoreOptions {
   tableName: string;

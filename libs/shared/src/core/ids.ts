@@ -34,5 +34,5 @@ export function sha256Hex(value: string): string {
 }
 
 // Defined beside the run schema, which the browser imports without node's crypto.
-export { RUN_ID_PATTERN } from './schemas/run.js';
+export { RUN_ID_PATTERN } from '../schemas/run.js';
 export const TENANT_ID_PATTERN = /^ten_[0-9A-HJKMNP-TV-Z]{26}$/;

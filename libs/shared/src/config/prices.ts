@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Usage } from './schemas/run.js';
+import type { Usage } from '../schemas/run.js';
 
 /** A model's price in US dollars per million tokens. */
 export const ModelPrice = z.object({

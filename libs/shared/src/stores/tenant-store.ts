@@ -1,9 +1,9 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { systemClock, type Clock } from './clock.js';
-import { isConditionalCheckFailed } from './errors.js';
-import { newTenantId, newToken, sha256Hex } from './ids.js';
-import { API_KEY_PATTERN, ApiKeyRecord, Tenant } from './schemas/tenant.js';
-import type { TierName } from './tiers.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { isConditionalCheckFailed } from '../core/errors.js';
+import { newTenantId, newToken, sha256Hex } from '../core/ids.js';
+import { API_KEY_PATTERN, ApiKeyRecord, Tenant } from '../schemas/tenant.js';
+import type { TierName } from '../config/tiers.js';
 
 export class TenantNotFoundError extends Error {
   override readonly name = 'TenantNotFoundError';

@@ -1,6 +1,6 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { RUN_INDEX } from './resources.js';
-import { RunRecord } from './schemas/run.js';
+import { RUN_INDEX } from '../aws/resources.js';
+import { RunRecord } from '../schemas/run.js';
 
 /** Where a new run sits in a chain: set for follow-ups (a parent) and retries (the run repeated). */
 export interface ChainLink {

@@ -1,4 +1,4 @@
-import type { TierName } from './tiers.js';
+import type { TierName } from '../config/tiers.js';
 
 /**
  * Object tag that carries a run's tier on its artifacts. Keys (`tenants/{tenantId}/runs/…`) do not

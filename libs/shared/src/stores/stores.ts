@@ -1,15 +1,15 @@
-import type { AwsClients } from './aws-clients.js';
-import type { Clock } from './clock.js';
-import type { BaseConfig } from './config.js';
-import { resourceNames, type ResourceNames } from './resources.js';
+import type { AwsClients } from '../aws/aws-clients.js';
+import type { Clock } from '../core/clock.js';
+import type { BaseConfig } from '../config/config.js';
+import { resourceNames, type ResourceNames } from '../aws/resources.js';
 import { RunChains } from './run-chains.js';
 import { RunStore } from './run-store.js';
 import { SessionStore } from './session-store.js';
 import { TenantStore } from './tenant-store.js';
 import { UsageStore } from './usage-store.js';
 import { WorkerRegistry } from './worker-registry.js';
-import { QueueDirectory } from './queues.js';
-import { WebhookEndpointStore } from './webhooks/endpoint-store.js';
+import { QueueDirectory } from '../aws/queues.js';
+import { WebhookEndpointStore } from '../webhooks/endpoint-store.js';
 
 export interface Stores {
   names: ResourceNames;

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import {
   isConditionalCheckFailed,
   LeaseLostError,
@@ -7,12 +7,12 @@ import {
   RunExistsError,
   RunNotFoundError,
   TransitionRefusedError,
-} from './errors.js';
-import { newToken } from './ids.js';
+} from '../core/errors.js';
+import { newToken } from '../core/ids.js';
 import { decodeCursor, encodeCursor, pick, planRunList, type ListRunsQuery } from './run-list-plan.js';
 
 export type { ListRunsQuery } from './run-list-plan.js';
-import { RUN_INDEX } from './resources.js';
+import { RUN_INDEX } from '../aws/resources.js';
 import { chainKeys, type ChainLink } from './run-chains.js';
 import {
   RunRecord,
@@ -26,10 +26,10 @@ import {
   Continuation,
   type Tags,
   TerminalStatus,
-} from './schemas/run.js';
-import { DEFAULT_TIERS, type TierName, type TierTable } from './tiers.js';
-import { terminalEvent } from './webhooks/events.js';
-import { withOutboxMark } from './webhooks/outbox.js';
+} from '../schemas/run.js';
+import { DEFAULT_TIERS, type TierName, type TierTable } from '../config/tiers.js';
+import { terminalEvent } from '../webhooks/events.js';
+import { withOutboxMark } from '../webhooks/outbox.js';
 
 export interface NewRun {
   tenantId: string;

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { ActiveTenantMarks } from './active-tenant-marks.js';
-import { isConditionalCheckFailed } from './errors.js';
+import { isConditionalCheckFailed } from '../core/errors.js';
 
 /** Refusal at admission: which limit, the count now, and when it resets (null: when runs end). */
 export class QuotaExceededError extends Error {

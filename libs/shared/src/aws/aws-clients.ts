@@ -2,10 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError, type BaseConfig } from './config.js';
-
-// Outpost supports Node 20 on purpose; the SDK's "Node 22 soon" notice would only add noise to logs.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+import { state as nodeVersionNotice } from '@aws-sdk/core/client';
+import { ConfigError, type BaseConfig } from '../config/config.js';
 
 
 export interface AwsClients {
@@ -26,6 +24,10 @@ type ClientSettings = Pick<BaseConfig, 'mode' | 'region' | 'endpoints' | 'creden
  */
 export function createAwsClients(config: ClientSettings): AwsClients {
   const local = config.mode === 'local';
+  // Outpost supports Node 20 on purpose; the SDK's "Node 22 soon" notice (emitted once, when the
+  // first client is built) would only add noise to logs. Marked as shown, not silenced by
+  // changing the process's environment.
+  nodeVersionNotice.warningEmitted = true;
   if (local && !config.credentials) {
     throw new ConfigError([
       { variable: 'OUTPOST_LOCAL_ACCESS_KEY_ID', message: 'required in local mode: the emulators accept only the stack\'s key pair (npm start sets it; admin commands read .outpost/credentials.json)' },

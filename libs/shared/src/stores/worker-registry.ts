@@ -1,8 +1,8 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { systemClock, type Clock } from './clock.js';
-import { WorkerHeartbeat } from './schemas/worker-heartbeat.js';
-import { TierName } from './tiers.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { WorkerHeartbeat } from '../schemas/worker-heartbeat.js';
+import { TierName } from '../config/tiers.js';
 
 /** What the scaler last saw and decided for a tier; written by the dispatcher each tick. */
 export const FleetState = z.object({

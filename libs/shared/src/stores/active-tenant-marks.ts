@@ -1,5 +1,5 @@
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed } from './errors.js';
+import { isConditionalCheckFailed } from '../core/errors.js';
 
 /**
  * Tenants whose active-run counter may need a look, found without a Scan: one item per tenant in

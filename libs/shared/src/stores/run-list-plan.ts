@@ -1,7 +1,7 @@
 import { encodeTime } from 'ulid';
-import { InvalidCursorError } from './errors.js';
-import { RUN_INDEX } from './resources.js';
-import type { AgentName, RunRecord, RunStatus } from './schemas/run.js';
+import { InvalidCursorError } from '../core/errors.js';
+import { RUN_INDEX } from '../aws/resources.js';
+import type { AgentName, RunRecord, RunStatus } from '../schemas/run.js';
 
 export interface ListRunsQuery {
   status?: RunStatus;
