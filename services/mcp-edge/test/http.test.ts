@@ -84,6 +84,20 @@ describe('mcp-edge HTTP', () => {
       expect(await res.text()).toContain('"serverInfo"');
     });
 
+    it('answers a quick tool call in one JSON body, and a call that asked for progress over SSE', async () => {
+      const call = (meta?: Record<string, unknown>) => ({
+        jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'fleet_status', arguments: {}, ...(meta ? { _meta: meta } : {}) },
+      });
+      const headers = { Authorization: `Bearer ${good.apiKey}`, 'MCP-Protocol-Version': '2025-06-18' };
+      const quick = await post(h, headers, call());
+      expect(quick.status).toBe(200);
+      expect(quick.headers.get('content-type')).toMatch(/application\/json/);
+      expect(((await quick.json()) as { result: { structuredContent: unknown } }).result.structuredContent).toBeDefined();
+      const streamed = await post(h, headers, call({ progressToken: 'p' }));
+      expect(streamed.headers.get('content-type')).toMatch(/text\/event-stream/);
+      expect(await streamed.text()).toContain('"structuredContent"');
+    });
+
     it('rejects a client with a bad key at connect through the SDK', async () => {
       await expect(h.client('op_test_nonexistentnonexistentnonexistent')).rejects.toThrow();
     });

@@ -8,10 +8,12 @@ export interface EdgeLoadInput {
   mcpUrl: string;
   apiKey: string;
   clients: number;
+  /** Runs get_run reads; else the ones this generator dispatched. */
+  runIds?: string[];
 }
 
 /** A phase the server side asks for. */
-export type EdgeLoadCommand = { op: 'dispatch' | 'get_run'; concurrency: number; perWorker: number } | { op: 'stop' };
+export type EdgeLoadCommand = { op: 'dispatch' | 'get_run' | 'ping'; concurrency: number; perWorker: number } | { op: 'stop' };
 
 const DISPATCH_ARGS = { agent: 'shell', task: 'echo benchmark', repo: 'https://github.com/example/project.git' };
 
@@ -25,7 +27,7 @@ async function main(input: EdgeLoadInput): Promise<void> {
     await client.connect(new StreamableHTTPClientTransport(new URL(input.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${input.apiKey}` } } }));
     clients.push(client);
   }
-  const runIds: string[] = [];
+  const runIds: string[] = [...(input.runIds ?? [])];
   const dispatch = async (w: number) => {
     const res = await clients[w]!.callTool({ name: 'dispatch', arguments: DISPATCH_ARGS });
     if (res.isError) throw new Error(`dispatch refused: ${JSON.stringify(res.content)}`);
@@ -35,13 +37,15 @@ async function main(input: EdgeLoadInput): Promise<void> {
     const res = await clients[w]!.callTool({ name: 'get_run', arguments: { runId: runIds[(w * 31 + i) % runIds.length] } });
     if (res.isError) throw new Error(`get_run failed: ${JSON.stringify(res.content)}`);
   };
+  const ping = async (w: number) => clients[w]!.ping();
+  const ops = { dispatch, get_run: getRun, ping };
   port.postMessage({ ready: true });
   port.on('message', (cmd: EdgeLoadCommand) => {
     if (cmd.op === 'stop') {
       void Promise.all(clients.map((c) => c.close().catch(() => {}))).then(() => port.close());
       return;
     }
-    measure(cmd.concurrency, cmd.perWorker, cmd.op === 'dispatch' ? dispatch : getRun).then(
+    measure(cmd.concurrency, cmd.perWorker, ops[cmd.op]).then(
       (stats: Stats) => port.postMessage({ stats, runIds: runIds.slice(0, 200) }),
       (err: unknown) => port.postMessage({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
     );

@@ -4,6 +4,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { profileArgs } from './_child.js';
 import { newRunId, newTenantId, openStores, sendJob, type RunRecord, type Stores } from '@outpost/shared';
 import { until, startTestStack, type TestStack } from '@outpost/testkit';
 
@@ -53,7 +54,7 @@ export async function run(): Promise<Record<string, unknown>> {
   execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@e', 'commit', '-q', '--allow-empty', '-m', 'one'], { cwd: repo });
   let worker: ChildProcess | undefined;
   try {
-    worker = spawn(process.execPath, [WORKER_MAIN], {
+    worker = spawn(process.execPath, [...profileArgs('worker'), WORKER_MAIN], {
       env: {
         PATH: process.env.PATH ?? '',
         ...stack.env,
@@ -117,6 +118,8 @@ export async function run(): Promise<Record<string, unknown>> {
     const hwm = await vm(pid, 'VmHWM');
     if (bigEnd.status !== 'succeeded') throw new Error(`1 GB run ${bigEnd.status}: ${bigEnd.error?.message ?? ''}`);
     const logTxt = bigEnd.artifacts?.find((a) => a.name === 'log.txt')?.bytes ?? 0;
+    // Where the time went: the agent's life (reading, redacting, writing the log, live chunks) vs after it (log.txt, the end).
+    const agentSeconds = Number(/agent ended with exit code 0 after ([\d.]+) s/.exec(bigEnd.logTail ?? '')?.[1] ?? NaN);
 
     // Async: the emulators live in this process, so a synchronous child would deadlock them.
     const rawOut = await runChild(process.execPath, [RAW_UPLOAD, stack.env.OUTPOST_S3_ENDPOINT!, stores.names.bucket, 'bench/raw-upload.bin', String(bytes)], undefined, {
@@ -134,6 +137,8 @@ export async function run(): Promise<Record<string, unknown>> {
         agentBytes: bytes,
         logTxtBytes: logTxt,
         seconds: round(logSeconds),
+        agentSeconds,
+        afterAgentSeconds: round(Date.parse(bigEnd.finishedAt!) / 1000 - Date.parse(bigEnd.startedAt!) / 1000 - agentSeconds),
         mbPerSecond: round(bytes / MB / logSeconds),
         rssIdleMb: round(idleRss / MB),
         rssGrowthMb: round((Math.max(peak, hwm) - idleRss) / MB),

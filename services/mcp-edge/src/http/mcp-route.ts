@@ -5,6 +5,7 @@ import type { Authenticator } from '../auth.js';
 import { tagCalls } from '../call-context.js';
 import type { EdgeDeps } from '../deps.js';
 import type { CallPrincipal, InFlightCalls } from '../in-flight-calls.js';
+import { answersInOne } from '../json-answer.js';
 import { createMcpServer } from '../mcp-server.js';
 import type { ToolRegistrar } from '../tools/index.js';
 import { unauthorizedBody, wwwAuthenticate } from '../unauthorized.js';
@@ -49,14 +50,22 @@ export function mcpRoute(route: McpRouteDeps): (req: IncomingMessage, res: Serve
     const cancelled = calls.cancel(principal, body);
     if (cancelled > 0) logger.info({ tenantId: tenant.tenantId, cancelled }, 'call cancelled by the client');
     const server = createMcpServer({ ...deps, tenant, logger: logger.child({ tenantId: tenant.tenantId }) }, tools, originOf(req));
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const json = answersInOne(body);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: json });
     let closed = false;
     // Closing the server closes its transport too (each close builds an error object: do it once).
-    // A cancelled call's response never comes (the SDK drops it), so closing is what ends the POST.
+    // A cancelled call's response never comes (the SDK drops it), so closing is what ends the POST:
+    // an SSE stream ends with the transport; a JSON answer never settles, so it is ended here (202,
+    // as for a message that needs no answer).
     const stop = () => {
       if (closed) return;
       closed = true;
-      void server.close();
+      void server.close().finally(() => {
+        if (json && !res.headersSent && !res.writableEnded) {
+          res.writeHead(202);
+          res.end();
+        }
+      });
     };
     const untrack = calls.track(principal, body, { stop });
     res.on('close', () => {

@@ -2,7 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { AgentName, ArtifactName, Promotion, RunStatus, type RunRecord } from '@outpost/shared';
+import { AgentName, ArtifactName, isTerminal, Promotion, RunStatus, type RunRecord } from '@outpost/shared';
 import type { ToolDeps } from '../deps.js';
 import { readLogLines } from '../run-logs.js';
 import { runLinks } from '../resources/run-uris.js';
@@ -68,7 +68,9 @@ export function registerGetRun(server: McpServer, deps: ToolDeps): void {
         const [log, artifacts, childRuns] = await Promise.all([
           readLogLines(deps.clients.s3, deps.stores.names.bucket, run, logLines),
           artifactLinks(deps, run),
-          deps.stores.chains.children(run.tenantId, run.runId),
+          // Only an ended run can be continued (resolveParents), so a queued or running one (what
+          // clients poll) has no children: the index Query is skipped.
+          isTerminal(run.status) ? deps.stores.chains.children(run.tenantId, run.runId) : [],
         ]);
         const children = childRuns.map((c) => ({
           runId: c.runId,
