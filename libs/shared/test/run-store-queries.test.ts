@@ -1,21 +1,16 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { ManualClock } from '../src/core/clock.js';
+import type { ManualClock } from '../src/core/clock.js';
 import { InvalidCursorError } from '../src/core/errors.js';
-import { resourceNames } from '../src/aws/resources.js';
-import { startTestStack, type TestStack, createRun, runIdAt, testTenant } from '@outpost/testkit';
-import { RunStore } from '../src/stores/run-store.js';
+import { type TestStack, createRun, runIdAt, testTenant } from '@outpost/testkit';
+import type { RunStore } from '../src/stores/run-store.js';
 import type { RunRecord } from '../src/schemas/run.js';
-import { LEASE_MS, finishInput, expectIndexAttrs, leaseRun, activeIdsOf } from './helpers/run-store.js';
+import { LEASE_MS, finishInput, expectIndexAttrs, leaseRun, activeIdsOf, startRunStoreSuite } from './helpers/run-store.js';
 
 let db: TestStack;
 let clock: ManualClock;
 let runs: RunStore;
 
-beforeAll(async () => {
-  db = await startTestStack();
-  clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
-  runs = new RunStore({ tableName: resourceNames(db.config.prefix).tables.runs, doc: db.clients.doc, clock });
-});
+beforeAll(async () => ({ db, clock, runs } = await startRunStoreSuite()));
 afterAll(async () => {
   await db?.stop();
 });

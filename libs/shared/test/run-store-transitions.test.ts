@@ -1,22 +1,17 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { ManualClock } from '../src/core/clock.js';
+import type { ManualClock } from '../src/core/clock.js';
 import { LeaseRefusedError, RunExistsError, TransitionRefusedError } from '../src/core/errors.js';
 import { newRunId } from '../src/core/ids.js';
-import { resourceNames } from '../src/aws/resources.js';
-import { startTestStack, type TestStack, createRun, newRunInput, testTenant } from '@outpost/testkit';
-import { RunStore } from '../src/stores/run-store.js';
+import { type TestStack, createRun, newRunInput, testTenant } from '@outpost/testkit';
+import type { RunStore } from '../src/stores/run-store.js';
 import { DEFAULT_TIERS } from '../src/config/tiers.js';
-import { LEASE_MS, finishInput, expectIndexAttrs, leaseRun } from './helpers/run-store.js';
+import { LEASE_MS, finishInput, expectIndexAttrs, leaseRun, startRunStoreSuite } from './helpers/run-store.js';
 
 let db: TestStack;
 let clock: ManualClock;
 let runs: RunStore;
 
-beforeAll(async () => {
-  db = await startTestStack();
-  clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
-  runs = new RunStore({ tableName: resourceNames(db.config.prefix).tables.runs, doc: db.clients.doc, clock });
-});
+beforeAll(async () => ({ db, clock, runs } = await startRunStoreSuite()));
 afterAll(async () => {
   await db?.stop();
 });

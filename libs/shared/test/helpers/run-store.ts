@@ -1,7 +1,17 @@
 import { expect } from '@jest/globals';
-import type { NewRun, RunStore } from '../../src/stores/run-store.js';
+import type { NewRun } from '../../src/stores/run-store.js';
 import type { RunRecord, TerminalStatus } from '../../src/schemas/run.js';
-import { createRun } from '@outpost/testkit';
+import { createRun, startTestStack, type TestStack } from '@outpost/testkit';
+import { resourceNames } from '../../src/aws/resources.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { RunStore } from '../../src/stores/run-store.js';
+
+/** The stack, clock and store every run-store suite starts with (the clock at 2026-01-01 12:00). */
+export async function startRunStoreSuite(): Promise<{ db: TestStack; clock: ManualClock; runs: RunStore }> {
+  const db = await startTestStack();
+  const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
+  return { db, clock, runs: new RunStore({ tableName: resourceNames(db.config.prefix).tables.runs, doc: db.clients.doc, clock }) };
+}
 
 /** The lease length the run-store tests take. */
 export const LEASE_MS = 30_000;
