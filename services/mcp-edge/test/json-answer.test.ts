@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { answersInOne } from '../src/json-answer.js';
+import { answersInOne } from '../src/http/json-answer.js';
 
 const call = (name: string, meta?: Record<string, unknown>) => ({
   jsonrpc: '2.0',
@@ -22,6 +22,7 @@ describe('answersInOne()', () => {
     ['tools/list', { jsonrpc: '2.0', id: 1, method: 'tools/list' }],
     ['a call that asked for progress', call('get_run', { progressToken: 'p1' })],
     ['wait_for_run (a long call)', call('wait_for_run')],
+    ['promote (waits for its worker)', call('promote')],
     ['a batch', [call('get_run')]],
     ['a notification', { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } }],
     ['not JSON-RPC', { id: 1, method: 'ping' }],

@@ -5,7 +5,7 @@ import type { Authenticator } from '../auth.js';
 import { tagCalls } from '../call-context.js';
 import type { EdgeDeps } from '../deps.js';
 import type { CallPrincipal, InFlightCalls } from '../in-flight-calls.js';
-import { answersInOne } from '../json-answer.js';
+import { answersInOne } from './json-answer.js';
 import { createMcpServer } from '../mcp-server.js';
 import type { ToolRegistrar } from '../tools/index.js';
 import { unauthorizedBody, wwwAuthenticate } from '../unauthorized.js';

@@ -1,5 +1,8 @@
-/** Tools that may hold a call open for minutes: they keep the SSE response, whose headers go out at once. */
-const LONG_CALLS = new Set(['wait_for_run']);
+/**
+ * Tools that may hold a call open (wait_for_run for minutes, promote up to PROMOTE_WAIT_MS): they
+ * keep the SSE response, whose headers go out at once.
+ */
+const LONG_CALLS = new Set(['wait_for_run', 'promote']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
