@@ -27,14 +27,17 @@ beforeAll(() => {
 
 interface ContainerDefinition {
   name: string;
+  essential: boolean;
   stopTimeout: number;
   environment: { name: string; value: string }[];
 }
+/** The service's own container: the one essential container (the collector sidecar is not). */
 function container(service: TfResource): ContainerDefinition {
   const task = tf.deref(service.task_definition as string).body;
   const defs = JSON.parse(task.container_definitions as string) as ContainerDefinition[];
-  expect(defs).toHaveLength(1);
-  return defs[0]!;
+  const essential = defs.filter((d) => d.essential);
+  expect(essential).toHaveLength(1);
+  return essential[0]!;
 }
 const envOf = (c: ContainerDefinition) => Object.fromEntries(c.environment.map((e) => [e.name, e.value]));
 

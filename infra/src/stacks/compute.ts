@@ -23,6 +23,7 @@ import {
   type ArnContext,
 } from './iam.js';
 import type { Network } from './network.js';
+import { serviceTelemetry, type ContainerDefinition, type ServiceTelemetry } from './telemetry.js';
 
 /** Port the edge container listens on (OUTPOST_EDGE_PORT). */
 export const EDGE_PORT = 8080;
@@ -103,10 +104,8 @@ export class Compute extends Construct {
       }));
     const edgeLogs = logGroup('edge', 'edge');
     const dispatcherLogs = logGroup('dispatcher', 'dispatcher');
-    const workerLogs = Object.fromEntries(TIER_NAMES.map((t) => [t, logGroup(`worker-${t}`, `worker-${t}`)])) as Record<
-      TierName,
-      CloudwatchLogGroup
-    >;
+    type TierLogs = Record<TierName, CloudwatchLogGroup>;
+    const workerLogs = Object.fromEntries(TIER_NAMES.map((t) => [t, logGroup(`worker-${t}`, `worker-${t}`)])) as TierLogs;
 
     const arns: ArnContext = {
       partition: props.partition,
@@ -192,12 +191,14 @@ export class Compute extends Construct {
     const network_ = (sg: SecurityGroup) => ({ subnets: network.privateSubnetIds, securityGroups: [sg.id], assignPublicIp: false });
 
     // Edge.
+    const edgeTelemetry = serviceTelemetry(this, 'edge-telemetry', config, 'outpost-edge', 'edge');
     const edgeRole = new TaskRole(this, 'edge-role', {
       name: `${config.prefix}-edge-task`,
       account: props.account,
-      statements: edgeStatements(data, arns),
+      statements: [...edgeStatements(data, arns), ...(edgeTelemetry?.statements ?? [])],
     }).role;
     const edgeTask = this.taskDefinition('edge', {
+      telemetry: edgeTelemetry,
       size: config.edge,
       taskRoleArn: edgeRole.arn,
       executionRoleArn: execution.arn,
@@ -213,12 +214,7 @@ export class Compute extends Construct {
       },
       portMappings: [{ containerPort: EDGE_PORT, protocol: 'tcp' }],
       healthCheck: {
-        command: [
-          'CMD',
-          'node',
-          '-e',
-          `fetch('http://127.0.0.1:${EDGE_PORT}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
-        ],
+        command: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${EDGE_PORT}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
         interval: 30,
         timeout: 5,
         retries: 3,
@@ -241,12 +237,14 @@ export class Compute extends Construct {
     });
 
     // Dispatcher: one task; two overlap during a deploy, which the design makes harmless.
+    const dispatcherTelemetry = serviceTelemetry(this, 'dispatcher-telemetry', config, 'outpost-dispatcher', 'dispatcher');
     const dispatcherRole = new TaskRole(this, 'dispatcher-role', {
       name: `${config.prefix}-dispatcher-task`,
       account: props.account,
-      statements: dispatcherStatements(data, arns),
+      statements: [...dispatcherStatements(data, arns), ...(dispatcherTelemetry?.statements ?? [])],
     }).role;
     const dispatcherTask = this.taskDefinition('dispatcher', {
+      telemetry: dispatcherTelemetry,
       size: config.dispatcher,
       taskRoleArn: dispatcherRole.arn,
       executionRoleArn: execution.arn,
@@ -275,12 +273,15 @@ export class Compute extends Construct {
     const workers = {} as Record<TierName, EcsService>;
     for (const tier of TIER_NAMES) {
       const limits = config.tierTable[tier];
+      // Agents share this task (and its loopback): see telemetryStatements for why the grant stays minimal.
+      const telemetry = serviceTelemetry(this, `worker-${tier}-telemetry`, config, 'outpost-worker', `worker-${tier}`);
       const role = new TaskRole(this, `worker-${tier}-role`, {
         name: `${config.prefix}-worker-${tier}-task`,
         account: props.account,
-        statements: workerStatements(data, arns, tier, data.secretsKey.arn),
+        statements: [...workerStatements(data, arns, tier, data.secretsKey.arn), ...(telemetry?.statements ?? [])],
       }).role;
       const task = this.taskDefinition('worker', {
+        telemetry,
         family: names.worker(tier),
         size: config.worker,
         taskRoleArn: role.arn,
@@ -353,11 +354,13 @@ export class Compute extends Construct {
       healthCheck?: Record<string, unknown>;
       linuxParameters?: Record<string, unknown>;
       ephemeralStorageGiB?: number;
+      /** Adds the collector sidecar and the OTEL_* variables; undefined when telemetry is off. */
+      telemetry: ServiceTelemetry | undefined;
     },
   ): EcsTaskDefinition {
     const { config } = this.props;
     const family = opts.family ?? `${config.prefix}-${service}`;
-    const container = {
+    const container: ContainerDefinition = {
       name: service,
       image: `${this.repositories[service].repositoryUrl}:${config.imageTag}`,
       essential: true,
@@ -387,7 +390,7 @@ export class Compute extends Construct {
       executionRoleArn: opts.executionRoleArn,
       runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
       ...(opts.ephemeralStorageGiB ? { ephemeralStorage: { sizeInGib: opts.ephemeralStorageGiB } } : {}),
-      containerDefinitions: JSON.stringify([container]),
+      containerDefinitions: JSON.stringify(opts.telemetry ? opts.telemetry.containers(container, opts.logGroup.name) : [container]),
     });
   }
 }

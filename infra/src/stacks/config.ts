@@ -12,6 +12,22 @@ const TaskSize = z.object({
 });
 export type TaskSize = z.infer<typeof TaskSize>;
 
+/** The ADOT collector image the sidecars run. A pinned tag (or digest): `latest` would change the collector under a running stack. */
+export const DEFAULT_COLLECTOR_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3';
+
+/** OpenTelemetry export (infra/src/stacks/telemetry.ts): a collector sidecar per task, traces to X-Ray, metrics to CloudWatch. */
+const Telemetry = z.object({
+  /** Off: no sidecar, no OTEL_* variables, no failed-run-rate alarms. @default true */
+  enabled: z.boolean().default(true),
+  /** @default DEFAULT_COLLECTOR_IMAGE */
+  collectorImage: z
+    .string()
+    .regex(/^[a-z0-9./-]+(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/, 'an image with a pinned tag (not latest) or digest')
+    .default(DEFAULT_COLLECTOR_IMAGE),
+  /** How often the services export metrics (OTEL_METRIC_EXPORT_INTERVAL, ms). @default 60000 */
+  metricExportIntervalMs: z.number().int().min(1000).default(60_000),
+});
+
 /**
  * Everything the AWS stack is configured by. Account-agnostic: no account id appears anywhere;
  * ARNs that need one are built from the caller identity at plan time.
@@ -60,6 +76,10 @@ export const StackConfig = z.object({
   keepImages: z.number().int().positive().default(30),
   /** The oldest message of a tier queue older than this raises an alarm. @default 900 */
   oldestMessageAlarmSeconds: z.number().int().positive().default(900),
+  /** A tier's share of failed runs (of all finished) above this, 3 periods of 5 min running, raises an alarm. @default 25 */
+  failedRunRateAlarmPercent: z.number().gt(0).max(100).default(25),
+  /** OpenTelemetry sidecars and where their data goes. @default enabled, DEFAULT_COLLECTOR_IMAGE, 60000 ms */
+  telemetry: Telemetry.prefault({}),
   /** Remote state in S3 (with S3-native locking). Without it the state file is local: fine to try, not to run. */
   state: z
     .object({ bucket: z.string().min(3), key: z.string().min(1).optional(), region: z.string().min(1).optional() })

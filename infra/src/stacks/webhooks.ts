@@ -14,6 +14,7 @@ import type { Data } from './data.js';
 import { executionStatements, TaskRole, type ArnContext, type Statement } from './iam.js';
 import { notifierStatements, webhookRelayStatements, webhookReadStatements } from './webhook-iam.js';
 import type { Network } from './network.js';
+import { serviceTelemetry, type ContainerDefinition } from './telemetry.js';
 
 export interface WebhooksProps {
   config: ResolvedStackConfig;
@@ -72,10 +73,12 @@ export class Webhooks extends Construct {
       account: arns.account,
       statements: executionStatements({ ...arns, logGroupArns: [logs.arn], repositoryArns: [repo.arn] }),
     }).role;
+    const telemetry = serviceTelemetry(this, 'telemetry', config, 'outpost-notifier', 'notifier');
     const role = new TaskRole(this, 'role', {
       name: `${config.prefix}-notifier-task`,
       account: arns.account,
-      statements: notifierStatements(data, arns, this.queue.arn, data.secretsKey.arn),
+      // X-Ray and CloudWatch Logs are HTTPS APIs: the collector needs nothing beyond the 443 egress below.
+      statements: [...notifierStatements(data, arns, this.queue.arn, data.secretsKey.arn), ...(telemetry?.statements ?? [])],
     }).role;
     const sg = new SecurityGroup(this, 'sg', {
       name: `${config.prefix}-notifier`,
@@ -89,6 +92,18 @@ export class Webhooks extends Construct {
       OUTPOST_PREFIX: config.prefix,
       AWS_REGION: config.region,
     }).map(([name, value]) => ({ name, value }));
+    const container: ContainerDefinition = {
+      name: 'notifier',
+      image: `${repo.repositoryUrl}:${config.imageTag}`,
+      essential: true,
+      // A delivery ends within its 10 s timeout; the rest is the consumer's last poll.
+      stopTimeout: 30,
+      environment,
+      logConfiguration: {
+        logDriver: 'awslogs',
+        options: { 'awslogs-group': logs.name, 'awslogs-region': config.region, 'awslogs-stream-prefix': 'notifier' },
+      },
+    };
     const task = new EcsTaskDefinition(this, 'task', {
       family: `${config.prefix}-notifier`,
       requiresCompatibilities: ['FARGATE'],
@@ -98,20 +113,7 @@ export class Webhooks extends Construct {
       taskRoleArn: role.arn,
       executionRoleArn: execution.arn,
       runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
-      containerDefinitions: JSON.stringify([
-        {
-          name: 'notifier',
-          image: `${repo.repositoryUrl}:${config.imageTag}`,
-          essential: true,
-          // A delivery ends within its 10 s timeout; the rest is the consumer's last poll.
-          stopTimeout: 30,
-          environment,
-          logConfiguration: {
-            logDriver: 'awslogs',
-            options: { 'awslogs-group': logs.name, 'awslogs-region': config.region, 'awslogs-stream-prefix': 'notifier' },
-          },
-        },
-      ]),
+      containerDefinitions: JSON.stringify(telemetry ? telemetry.containers(container, logs.name) : [container]),
     });
     this.service = new EcsService(this, 'service', {
       name: `${config.prefix}-notifier`,
