@@ -1,4 +1,4 @@
-export { Alarms } from './alarms.js';
+export { Alarms, RUNS_FINISHED_METRIC } from './alarms.js';
 export { Compute, EDGE_PORT, serviceNames, STOP_TIMEOUT_SECONDS, WORKER_SERVICE_PATTERN, type ComputeProps, type ServiceId } from './compute.js';
 export { DEFAULT_COLLECTOR_IMAGE, resolveStackConfig, StackConfig, stackConfigFromEnv, type ResolvedStackConfig, type StackConfigInput, type TaskSize } from './config.js';
 export { artifactLifecycleRules, Data, type TierQueues } from './data.js';
