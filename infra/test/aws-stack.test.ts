@@ -156,6 +156,13 @@ describe('AWS stack', () => {
       expect(offenders).toEqual([]);
     });
 
+    it('grants a "*" resource only where AWS has no resource-level permissions (ECR token, X-Ray puts)', () => {
+      const starred = rolePolicies().flatMap((p) => p.statements.filter((s) => s.Resource.includes('*')).flatMap((s) => s.Action));
+      expect(new Set(starred)).toEqual(
+        new Set(['ecr:GetAuthorizationToken', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets']),
+      );
+    });
+
     it.each(TIER_NAMES.map((t) => [t]))('a %s worker consumes only its own tier’s queue', (tier) => {
       const sqs = statementsOf(`${PREFIX}-worker-${tier}-task`).filter((s) => s.Action.some((a) => a.startsWith('sqs:')));
       const queues = sqs.flatMap((s) => s.Resource).map((r) => tf.deref(r).body.name);
