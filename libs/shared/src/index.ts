@@ -8,3 +8,4 @@ export * from './schemas/index.js';
 export * from './repo/index.js';
 export * from './local/index.js';
 export * from './webhooks/index.js';
+export * from './telemetry/index.js';

@@ -34,7 +34,15 @@ describe('config', () => {
         logLevel: 'info',
         tiers: DEFAULT_TIERS,
         maxAttempts: 3,
+        // Off by default: no OTEL_* variable names an exporter.
+        telemetry: expect.objectContaining({ tracesUrl: undefined, metricsUrl: undefined }),
       });
+    });
+
+    it('reads the OTEL_* variables with the rest, and names a bad one', () => {
+      const config = loadBaseConfig({ ...LOCAL, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SERVICE_NAME: 'edge-7' });
+      expect(config.telemetry).toMatchObject({ tracesUrl: 'http://127.0.0.1:4318/v1/traces', metricsUrl: 'http://127.0.0.1:4318/v1/metrics', serviceName: 'edge-7' });
+      expect(configError(() => loadBaseConfig({ ...LOCAL, OTEL_METRIC_EXPORT_INTERVAL: 'soon' })).problems.map((p) => p.variable)).toEqual(['OTEL_METRIC_EXPORT_INTERVAL']);
     });
 
     it('aws mode needs no endpoints', () => {

@@ -4,3 +4,4 @@ export { createRun, newRunInput, runIdAt, testTenant, type RunCreator } from './
 export { call, callError, callOk, textOf } from './mcp-calls.js';
 export { startTestStack, type TestStack, type TestStackOptions } from './stack.js';
 export { until, UntilTimeoutError, type UntilOptions } from './until.js';
+export { startMemoryTelemetry, type MemoryTelemetry } from './telemetry.js';

@@ -6,6 +6,7 @@ import {
   type Clock,
   type Logger,
   type ParameterStore,
+  recordFleetReading,
   type Stores,
   type TierName,
   type TierTable,
@@ -180,6 +181,7 @@ export class Dispatcher {
     await this.opts.scaler.apply(tier, decision.target, seen);
     report.backlog = backlog.total;
     report.desired = decision.target;
+    recordFleetReading(tier, { backlog: backlog.total, workers: seen.running });
     const summary = `${decision.target}/${bounds.min}-${bounds.max}/${bounds.notes.join(',')}`;
     if (this.lastDecision.get(tier) !== summary) {
       this.lastDecision.set(tier, summary);

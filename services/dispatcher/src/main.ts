@@ -1,4 +1,4 @@
-import { createAwsClients, createLogger, openStores, ConfigError, stopWhenParentExits } from '@outpost/shared';
+import { createAwsClients, createLogger, openStores, ConfigError, startTelemetry, stopWhenParentExits } from '@outpost/shared';
 import { openWebhookRelay } from './webhook-wiring.js';
 import { loadDispatcherConfig } from './config.js';
 import { Dispatcher } from './dispatcher.js';
@@ -8,6 +8,7 @@ import { openFleetParams, openScaler } from './runtime.js';
 async function main(): Promise<void> {
   const config = loadDispatcherConfig();
   const logger = createLogger({ service: 'dispatcher', level: config.logLevel });
+  const telemetry = startTelemetry({ serviceName: 'outpost-dispatcher', settings: config.telemetry, logger });
   const clients = createAwsClients(config);
   const stores = openStores(config, clients);
   const scaler = openScaler(config, stores, logger);
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
       await dispatcher.stop();
       await scaler.stop(); // local: drains and stops every worker child; ECS: nothing
       clients.destroy();
+      await telemetry.shutdown();
       logger.info('dispatcher stopped');
       process.exit(0);
     })();

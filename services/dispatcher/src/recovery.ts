@@ -56,7 +56,8 @@ export async function reapExpiredLeases(deps: RecoveryDeps, tier: TierName): Pro
       throw err;
     }
     if (after.status === 'queued') {
-      await sendJob(deps.sqs, deps.stores.queues, { tier, tenantId: run.tenantId, runId: run.runId });
+      // The re-sent job continues the run's own trace (from its dispatch), not the tick's.
+      await sendJob(deps.sqs, deps.stores.queues, { tier, tenantId: run.tenantId, runId: run.runId, traceparent: after.traceparent });
       report.requeued++;
       log.warn({ attempt: after.attempt, workerId: run.workerId }, 'lease expired; run queued again');
     } else {
@@ -86,7 +87,7 @@ export async function resendStaleQueued(deps: RecoveryDeps, tier: TierName, stal
       }
       throw err;
     }
-    await sendJob(deps.sqs, deps.stores.queues, { tier, tenantId: run.tenantId, runId: run.runId });
+    await sendJob(deps.sqs, deps.stores.queues, { tier, tenantId: run.tenantId, runId: run.runId, traceparent: run.traceparent });
     report.resent++;
     runLogger(deps.logger, run).warn({ queuedSince: run.activeSk }, 'queued run had no lease for too long; job sent again');
   });

@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, stopWhenParentExits } from '@outpost/shared';
+import { ConfigError, createLogger, startTelemetry, stopWhenParentExits } from '@outpost/shared';
 import { loadMcpEdgeConfig } from './config.js';
 import { startEdge } from './http/server.js';
 
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ service: 'mcp-edge', level: config.logLevel });
+  const telemetry = startTelemetry({ serviceName: 'outpost-edge', settings: config.telemetry, logger });
   const edge = await startEdge({ config, logger });
   let stopping = false;
   const stop = (signal: string) => {
@@ -22,7 +23,10 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping: no new requests, finishing in-flight calls');
     void edge.close(config.shutdownGraceMs).then(
-      () => process.exit(0),
+      async () => {
+        await telemetry.shutdown();
+        process.exit(0);
+      },
       (err: unknown) => {
         logger.error({ err }, 'unclean shutdown');
         process.exit(1);

@@ -1,4 +1,4 @@
-import { ConfigError, createAwsClients, createLogger, stopWhenParentExits } from '@outpost/shared';
+import { ConfigError, createAwsClients, createLogger, startTelemetry, stopWhenParentExits } from '@outpost/shared';
 import { loadNotifierConfig } from './config.js';
 import { Notifier } from './notifier.js';
 import { openDeliverDeps } from './open-notifier.js';
@@ -7,6 +7,7 @@ import { openDeliverDeps } from './open-notifier.js';
 async function main(): Promise<void> {
   const config = loadNotifierConfig();
   const logger = createLogger({ service: 'notifier', level: config.logLevel });
+  const telemetry = startTelemetry({ serviceName: 'outpost-notifier', settings: config.telemetry, logger });
   const clients = createAwsClients(config);
   const deliver = await openDeliverDeps(config, clients, logger);
   const notifier = new Notifier({ deliver, sqs: clients.sqs, queueUrl: deliver.queueUrl, concurrency: config.concurrency, pollSeconds: config.pollSeconds, logger });
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
       await notifier.stop();
       await deliver.sender.close();
       clients.destroy();
+      await telemetry.shutdown();
       logger.info('notifier stopped');
       process.exit(0);
     })();

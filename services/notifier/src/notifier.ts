@@ -1,6 +1,6 @@
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
-import { parseWebhookMessage, type Logger } from '@outpost/shared';
+import { parseWebhookMessage, recordWebhookDelivery, type Logger } from '@outpost/shared';
 import { deliverWebhook, type DeliverDeps } from './deliver.js';
 
 export interface NotifierOptions {
@@ -34,6 +34,7 @@ export class Notifier {
       return;
     }
     const outcome = await deliverWebhook(this.o.deliver, parsed);
+    recordWebhookDelivery(outcome);
     this.o.logger.debug({ messageId: message.MessageId, tenantId: parsed.tenantId, outcome }, 'webhook message handled');
   }
 

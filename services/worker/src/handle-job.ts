@@ -1,11 +1,15 @@
 import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   assertNever,
+  jobContext,
   LeaseRefusedError,
   parseJobMessage,
   RunNotFoundError,
+  runAttributes,
   runLogger,
+  SpanKind,
   TransitionRefusedError,
+  withSpan,
   type JobMessage,
   type Logger,
   type RunRecord,
@@ -50,6 +54,16 @@ export async function handleJob(deps: JobDeps, message: Message): Promise<JobOut
     deps.logger.warn({ messageId: message.MessageId, body: message.Body?.slice(0, 200) }, 'poison job message deleted');
     return { settle: true, reason: 'invalid_message' };
   }
+  // The job continues the trace it was sent in: the dispatch (or promote) call's.
+  const span = { kind: SpanKind.CONSUMER, parent: jobContext(message), attributes: { ...runAttributes(job), 'outpost.job_kind': job.kind } };
+  return withSpan(`${job.kind} ${deps.tier}`, span, async (s) => {
+    const outcome = await handleKind(deps, job, message);
+    s.setAttribute('outpost.job_outcome', outcome.reason);
+    return outcome;
+  });
+}
+
+async function handleKind(deps: JobDeps, job: JobMessage, message: Message): Promise<JobOutcome> {
   if (job.kind === 'run') return handleRunJob(deps, job, message);
   const handler = deps.handlers?.[job.kind];
   if (!handler) {
@@ -68,7 +82,9 @@ export async function handleRunJob(deps: JobDeps, job: JobMessage, message: Mess
   }
   let leased: { run: RunRecord; leaseToken: string };
   try {
-    leased = await deps.runs.acquireLease({ tenantId: job.tenantId, runId: job.runId, tier: deps.tier, workerId: deps.workerId, leaseMs: deps.leaseMs });
+    leased = await withSpan('lease', {}, () =>
+      deps.runs.acquireLease({ tenantId: job.tenantId, runId: job.runId, tier: deps.tier, workerId: deps.workerId, leaseMs: deps.leaseMs }),
+    );
   } catch (err) {
     if (err instanceof RunNotFoundError) {
       log.warn({}, 'job for a run that does not exist; deleted');

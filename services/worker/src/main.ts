@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, createAwsClients, createLogger, openParameterStore, openStores, stopWhenParentExits } from '@outpost/shared';
+import { ConfigError, createAwsClients, createLogger, openParameterStore, openStores, startTelemetry, stopWhenParentExits } from '@outpost/shared';
 import { loadWorkerConfig } from './config.js';
 import { StopRequests, type StopSource } from './stop-requests.js';
 import { EcsAgentTaskProtection, noTaskProtection } from './task-protection.js';
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ service: 'worker', level: config.logLevel });
+  const telemetry = startTelemetry({ serviceName: 'outpost-worker', settings: config.telemetry, logger });
   const clients = createAwsClients(config);
   const params = openParameterStore(config, 'secrets');
   const taskProtection =
@@ -38,8 +39,9 @@ async function main(): Promise<void> {
     }
     logger.info({ signal: source }, 'draining');
     worker.stop().then(
-      () => {
+      async () => {
         clients.destroy();
+        await telemetry.shutdown();
         process.exit(0);
       },
       (err: unknown) => {

@@ -13,6 +13,7 @@ import {
   type RunSummary,
   type TerminalStatus,
   type Usage,
+  withSpan,
 } from '@outpost/shared';
 import type { AgentExit } from './agent-process.js';
 import { ADAPTERS } from './agents/index.js';
@@ -151,7 +152,7 @@ export async function end(
   let changes: CollectedChanges | undefined;
   if (base) {
     try {
-      changes = await ws.collect(base, ctx.secrets);
+      changes = await withSpan('collect changes', {}, () => ws.collect(base, ctx.secrets));
       if (changes.secretInChanges) sink.append('sys', ['the changes contain a secret: it is redacted in patch.diff and no changes.bundle is shared']);
     } catch (err) {
       log.warn({ err }, 'collecting changes failed');
@@ -162,11 +163,14 @@ export async function end(
   await sink.close();
   // The final progress write may have found the lease gone.
   if (ctx.isLost()) return { kind: 'lost' };
-  const artifacts: ArtifactRef[] = [await uploadFile(t, 'log.txt', path.join(ws.outDir, 'log.txt'), 'text/plain; charset=utf-8')];
-  if (changes) artifacts.push(await uploadFile(t, 'patch.diff', changes.patchFile, 'text/x-diff'));
-  if (changes?.bundleFile) artifacts.push(await uploadFile(t, 'changes.bundle', changes.bundleFile, 'application/octet-stream'));
-  const session = await archiveSession({ ws, adapter: ADAPTERS[run.agent], sessionId: agent?.result.sessionId, secrets: ctx.secrets, target: t, logger: log });
-  if (session) artifacts.push(session);
+  const artifacts: ArtifactRef[] = await withSpan('upload artifacts', {}, async () => {
+    const refs = [await uploadFile(t, 'log.txt', path.join(ws.outDir, 'log.txt'), 'text/plain; charset=utf-8')];
+    if (changes) refs.push(await uploadFile(t, 'patch.diff', changes.patchFile, 'text/x-diff'));
+    if (changes?.bundleFile) refs.push(await uploadFile(t, 'changes.bundle', changes.bundleFile, 'application/octet-stream'));
+    const session = await archiveSession({ ws, adapter: ADAPTERS[run.agent], sessionId: agent?.result.sessionId, secrets: ctx.secrets, target: t, logger: log });
+    if (session) refs.push(session);
+    return refs;
+  });
   let summary: RunSummary | undefined;
   const spend = spendOf(ctx.grant);
   if (agent) {
@@ -191,18 +195,21 @@ export async function end(
     log.info({}, 'run handed back to the queue');
     return { kind: 'released' };
   }
-  await ctx.runs.finish({
-    tenantId: run.tenantId,
-    runId: run.runId,
-    leaseToken: ctx.leaseToken,
-    status: ending.status,
-    ...(agent ? { exitCode: agent.exit.code } : {}),
-    ...(ending.error ? { error: ending.error } : {}),
-    ...(summary ? { summary } : {}),
-    artifacts,
-    logTail: sink.tail,
-    ...spend,
-  });
+  const status = ending.status;
+  await withSpan('finish', { attributes: { 'outpost.status': status } }, () =>
+    ctx.runs.finish({
+      tenantId: run.tenantId,
+      runId: run.runId,
+      leaseToken: ctx.leaseToken,
+      status,
+      ...(agent ? { exitCode: agent.exit.code } : {}),
+      ...(ending.error ? { error: ending.error } : {}),
+      ...(summary ? { summary } : {}),
+      artifacts,
+      logTail: sink.tail,
+      ...spend,
+    }),
+  );
   log.info({ status: ending.status, ...(ending.error ? { code: ending.error.code } : {}) }, 'run finished');
   return { kind: 'finished', status: ending.status };
 }
@@ -241,13 +248,15 @@ async function closeSink(log: Logger, sink: LogSink | undefined): Promise<void> 
 /** Ends a run with an error and no agent result (bad input, missing secret, a worker-side failure). */
 async function finishEarly(ctx: EndingContext, status: TerminalStatus, error: RunError): Promise<RunOutcome> {
   const { run } = ctx;
-  await ctx.runs.finish({
-    tenantId: run.tenantId,
-    runId: run.runId,
-    leaseToken: ctx.leaseToken,
-    status,
-    error: { code: error.code, message: redact(error.message, ctx.secrets) },
-  });
+  await withSpan('finish', { attributes: { 'outpost.status': status } }, () =>
+    ctx.runs.finish({
+      tenantId: run.tenantId,
+      runId: run.runId,
+      leaseToken: ctx.leaseToken,
+      status,
+      error: { code: error.code, message: redact(error.message, ctx.secrets) },
+    }),
+  );
   ctx.log.info({ status, code: error.code }, 'run finished without an agent result');
   return { kind: 'finished', status };
 }

@@ -4,6 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import {
   LeaseLostError,
   SECRET_PROVIDER,
+  withSpan,
   redact,
   runLogger,
   type Continuation,
@@ -179,7 +180,8 @@ export class RunExecution {
       let base: string;
       try {
         // A follow-up starts where its chain started: the parent's base commit.
-        base = await ws.clone(spec, followUp ? followUp.baseCommit : run.ref, offerToken ? secrets.github_token : undefined);
+        const workspace = ws;
+        base = await withSpan('clone', {}, () => workspace.clone(spec, followUp ? followUp.baseCommit : run.ref, offerToken ? secrets.github_token : undefined));
       } catch (err) {
         const message = this.redact(`clone of ${run.repo} failed: ${err instanceof Error ? err.message : String(err)}`);
         sink.append('sys', [message]);
@@ -236,7 +238,11 @@ export class RunExecution {
         this.log.info({ timeoutMs }, 'run timed out; stopping the agent');
         this.stop('timeout', this.deps.config.killGraceMs);
       }, timeoutMs);
-      const exit = await agent.exited;
+      const exit = await withSpan(`agent ${run.agent}`, { attributes: { 'outpost.agent': run.agent } }, async (span) => {
+        const ended = await agent.exited;
+        if (ended.code !== null) span.setAttribute('process.exit.code', ended.code);
+        return ended;
+      });
       clearTimeout(timer);
       const durationMs = Date.now() - started;
       if (this.stopState.reason === 'lost') return { kind: 'lost' };

@@ -7,6 +7,7 @@ import {
   newWorkerId,
   openStores,
   PROVIDERS,
+  TRACEPARENT_ATTRIBUTE,
   silentLogger,
   VENDOR_BASE_URLS,
   type AgentName,
@@ -132,6 +133,8 @@ export class Worker {
       queueUrl: deps.queueUrl,
       sqs: this.o.clients.sqs,
       batchSize: 1,
+      // The dispatch's trace context (libs/shared/src/telemetry/job-trace.ts).
+      messageAttributeNames: [TRACEPARENT_ATTRIBUTE],
       waitTimeSeconds: config.pollSeconds,
       visibilityTimeout: config.visibilitySeconds,
       heartbeatInterval: Math.max(1, Math.floor(config.visibilitySeconds / 3)),

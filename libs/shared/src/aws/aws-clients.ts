@@ -4,6 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { state as nodeVersionNotice } from '@aws-sdk/core/client';
 import { ConfigError, type BaseConfig } from '../config/config.js';
+import { traceAwsClient } from '../telemetry/aws-tracing.js';
 
 
 export interface AwsClients {
@@ -48,6 +49,11 @@ export function createAwsClients(config: ClientSettings): AwsClients {
     ...(config.endpoints.s3 ? { endpoint: config.endpoints.s3 } : {}),
     forcePathStyle: local,
   });
+  // A span per command (no-ops unless startTelemetry turned tracing on); the document client
+  // shares the DynamoDB client's middleware stack.
+  traceAwsClient(dynamo);
+  traceAwsClient(sqs);
+  traceAwsClient(s3);
   return {
     dynamo,
     doc,

@@ -2,6 +2,7 @@ import { GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk
 import { queueDefinition } from './resources.js';
 import { JobMessage } from '../schemas/job-message.js';
 import type { TierName } from '../config/tiers.js';
+import { traceAttributes } from '../telemetry/job-trace.js';
 
 /** Resolves and caches queue URLs by name (GetQueueUrl once per name per process). */
 export class QueueDirectory {
@@ -34,18 +35,24 @@ export class QueueDirectory {
   }
 }
 
-/** Sends a job message for a run to its tier's queue. Grouped by tenant (SQS fair queues). */
+/**
+ * Sends a job message for a run to its tier's queue. Grouped by tenant (SQS fair queues). The
+ * trace context travels in a message attribute: `traceparent` when given (a re-send continuing the
+ * run's stored trace), else the active span's.
+ */
 export async function sendJob(
   sqs: SQSClient,
   queues: QueueDirectory,
-  job: { tier: TierName; tenantId: string; runId: string; kind?: JobMessage['kind']; delaySeconds?: number },
+  job: { tier: TierName; tenantId: string; runId: string; kind?: JobMessage['kind']; delaySeconds?: number; traceparent?: string },
 ): Promise<string | undefined> {
+  const attributes = traceAttributes(job.traceparent);
   const body: JobMessage = JobMessage.parse({ v: 1, kind: job.kind ?? 'run', tenantId: job.tenantId, runId: job.runId });
   const out = await sqs.send(
     new SendMessageCommand({
       QueueUrl: await queues.jobsUrl(job.tier),
       MessageBody: JSON.stringify(body),
       MessageGroupId: job.tenantId,
+      ...(attributes ? { MessageAttributes: attributes } : {}),
       ...(job.delaySeconds ? { DelaySeconds: job.delaySeconds } : {}),
     }),
   );

@@ -2,6 +2,7 @@ import { OutpostError } from '../core/errors.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { resolveTiers, TierName, type TierLimits, type TierTable } from './tiers.js';
+import { TelemetryEnv, toTelemetrySettings, type TelemetrySettings } from '../telemetry/telemetry-env.js';
 
 /** A configuration error that names each bad variable and what it accepts. */
 export class ConfigError extends OutpostError {
@@ -77,6 +78,8 @@ export const BaseEnv = z.object({
     .max(10)
     .default(3)
     .describe('Times a run is leased before it is failed for good.'),
+  // OpenTelemetry's standard variables: every service exports traces and metrics the same way.
+  ...TelemetryEnv.shape,
 });
 export type BaseEnv = z.infer<typeof BaseEnv>;
 
@@ -100,6 +103,8 @@ export interface BaseConfig {
   logLevel: string;
   tiers: TierTable;
   maxAttempts: number;
+  /** Traces and metrics (OTEL_*); absent: off. */
+  telemetry?: TelemetrySettings;
 }
 
 type EnvSource = Record<string, string | undefined>;
@@ -167,6 +172,7 @@ export function toBaseConfig(env: BaseEnv): BaseConfig {
     logLevel: env.OUTPOST_LOG_LEVEL,
     tiers,
     maxAttempts: env.OUTPOST_MAX_ATTEMPTS,
+    telemetry: toTelemetrySettings(env),
   };
 }
 

@@ -162,6 +162,8 @@ export const RunRecord = z.object({
   attempt: z.number().int().nonnegative(),
   maxAttempts: z.number().int().positive(),
   idempotencyKey: z.string().optional(),
+  /** W3C traceparent of the dispatch that created the run (absent when it was not traced). */
+  traceparent: z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/).optional(),
   createdAt: z.string(),
   queuedAt: z.string(),
   startedAt: z.string().optional(),

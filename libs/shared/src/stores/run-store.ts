@@ -46,6 +46,7 @@ import {
   unleased,
   versionBump,
 } from './run-transitions.js';
+import { recordRunDispatched, recordRunEnded, recordRunLeased } from '../telemetry/run-metrics.js';
 
 export type { ListRunsQuery } from './run-list-plan.js';
 export type { ActiveRunsPage, ActiveRunsQuery, ListRunsPage } from './run-queries.js';
@@ -69,6 +70,8 @@ export interface NewRun {
   idempotencyKey?: string;
   /** A follow-up's place in its chain (chainLink() computes it from the parent). */
   chain?: ChainLink;
+  /** The dispatch's trace context (W3C), so later work on the run (recovery, promote) joins its trace. */
+  traceparent?: string;
 }
 
 export interface FinishInput {
@@ -151,6 +154,7 @@ export class RunStore {
       if (isConditionalCheckFailed(err)) throw new RunExistsError(input.runId, { cause: err });
       throw err;
     }
+    recordRunDispatched(run);
     return run;
   }
 
@@ -200,6 +204,7 @@ export class RunStore {
     const leaseExpiresAt = new Date(now.getTime() + input.leaseMs).toISOString();
     try {
       const run = await this.write(input, toRunning({ ...input, leaseToken, leaseExpiresAt, now }));
+      recordRunLeased(run, now);
       return { run, leaseToken };
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
@@ -382,7 +387,9 @@ export class RunStore {
     }
   }
 
+  /** Every terminal transition passes here, whoever wrote it: the one place runs are counted as finished. */
   private async ended(run: RunRecord): Promise<void> {
+    recordRunEnded(run);
     if (!this.onRunEnded) return;
     try {
       await this.onRunEnded(run);

@@ -7,10 +7,14 @@ import {
   newRunId,
   parseRepo,
   QuotaExceededError,
+  runAttributes,
   runLogger,
   sendJob,
   sha256Hex,
+  SpanKind,
   SpendLimitReachedError,
+  traceparentOf,
+  withSpan,
   type AgentName,
   type ChainLink,
   type IdempotencyRecord,
@@ -202,6 +206,8 @@ async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], clai
   }
 
   const created: RunRecord[] = [];
+  // Stored on each run: recovery re-sends and promote continue the dispatch's trace.
+  const traceparent = traceparentOf();
   try {
     const taskBytes = Buffer.byteLength(plan.task, 'utf8');
     for (const [i, runId] of runIds.entries()) {
@@ -230,6 +236,7 @@ async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], clai
           ...(item.chain ? { chain: item.chain } : {}),
           ...(plan.tags && Object.keys(plan.tags).length > 0 ? { tags: plan.tags } : {}),
           ...(plan.idempotencyKey ? { idempotencyKey: plan.idempotencyKey } : {}),
+          ...(traceparent ? { traceparent } : {}),
         }),
       );
     }
@@ -245,7 +252,9 @@ async function admitAndCreate(deps: ToolDeps, plan: Plan, runIds: string[], clai
   for (const run of created) {
     const log = runLogger(deps.logger, run);
     try {
-      await sendJob(deps.clients.sqs, deps.stores.queues, { tier, tenantId, runId: run.runId });
+      await withSpan(`enqueue ${tier}`, { kind: SpanKind.PRODUCER, attributes: runAttributes(run) }, () =>
+        sendJob(deps.clients.sqs, deps.stores.queues, { tier, tenantId, runId: run.runId }),
+      );
       log.info({ agent: run.agent, tier, ...(run.parentRunId ? { parentRunId: run.parentRunId } : {}) }, 'run dispatched');
     } catch (err) {
       // The run is stored and queued: the dispatcher re-sends queued runs that sat with no lease.

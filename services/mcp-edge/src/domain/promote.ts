@@ -1,9 +1,14 @@
 import {
   assertNever,
   branchNameProblem,
+  contextOfTraceparent,
   defaultPromoteBranch,
+  linkToActive,
+  runAttributes,
   sendJob,
+  SpanKind,
   TransitionRefusedError,
+  withSpan,
   type Promotion,
   type RunRecord,
 } from '@outpost/shared';
@@ -96,7 +101,11 @@ async function recorded(deps: ToolDeps, run: RunRecord, p: Promotion, branch: st
 
 async function enqueue(deps: ToolDeps, run: RunRecord, p: Promotion): Promise<void> {
   try {
-    await sendJob(deps.clients.sqs, deps.stores.queues, { tier: run.tier, tenantId: run.tenantId, runId: run.runId, kind: 'promote' });
+    // The promotion belongs to the run's trace (from its dispatch), linked to the call that asked.
+    const parent = run.traceparent ? { parent: contextOfTraceparent(run.traceparent), links: linkToActive() } : {};
+    await withSpan('promote', { kind: SpanKind.PRODUCER, attributes: runAttributes(run), ...parent }, () =>
+      sendJob(deps.clients.sqs, deps.stores.queues, { tier: run.tier, tenantId: run.tenantId, runId: run.runId, kind: 'promote' }),
+    );
   } catch (err) {
     // No job, no worker: mark it failed so a retry is possible at once, then report the error.
     await deps.stores.runs

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { BaseConfig } from '@outpost/shared';
+import { withIncomingTrace, type BaseConfig } from '@outpost/shared';
 import type { Authenticator } from '../auth.js';
 import { tagCalls } from '../call-context.js';
 import type { EdgeDeps } from '../deps.js';
@@ -74,7 +74,8 @@ export function mcpRoute(route: McpRouteDeps): (req: IncomingMessage, res: Serve
     });
     await server.connect(transport);
     tagCalls(transport);
-    await transport.handleRequest(req, res, body);
+    // A client that traces (W3C traceparent header) gets the call's spans in its own trace.
+    await withIncomingTrace(req.headers, () => transport.handleRequest(req, res, body));
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CallToolResult, ResourceLink } from '@modelcontextprotocol/sdk/types.js';
-import { isCallerError, type Logger } from '@outpost/shared';
+import { errorType, isCallerError, SpanKind, SpanStatusCode, tracer, type Logger } from '@outpost/shared';
 import { currentRequestId } from '../call-context.js';
 
 /** A successful tool result: structured content, a short text for humans, and links to the runs' resources. */
@@ -19,12 +19,23 @@ export function refuse(message: string): CallToolResult {
  * call's request id, so it finds every line the call logged.
  */
 export async function guarded(logger: Logger, tool: string, body: () => Promise<CallToolResult>): Promise<CallToolResult> {
-  try {
-    return await body();
-  } catch (err) {
-    if (isCallerError(err)) return refuse(err.message);
-    const ref = currentRequestId() ?? randomUUID();
-    logger.error({ err, tool, ref }, 'tool failed');
-    return refuse(`internal error in ${tool} (ref ${ref}); nothing was changed that a retry would duplicate, try again shortly`);
-  }
+  // One span per tool call (MCP semantic conventions' name): a dispatch's runs, their SQS jobs and
+  // the workers that take them all hang under it.
+  const attributes = { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': tool };
+  return tracer().startActiveSpan(`tools/call ${tool}`, { kind: SpanKind.SERVER, attributes }, async (span) => {
+    const ref = currentRequestId();
+    if (ref) span.setAttribute('outpost.request_id', ref);
+    try {
+      return await body();
+    } catch (err) {
+      span.setAttribute('error.type', errorType(err));
+      if (isCallerError(err)) return refuse(err.message);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorType(err) });
+      const id = ref ?? randomUUID();
+      logger.error({ err, tool, ref: id }, 'tool failed');
+      return refuse(`internal error in ${tool} (ref ${id}); nothing was changed that a retry would duplicate, try again shortly`);
+    } finally {
+      span.end();
+    }
+  });
 }

@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, Agent as HttpAgent, type Incoming
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { costOf, PROVIDERS, priceFor, silentLogger, VENDOR_BASE_URLS, type Logger, type PriceTable, type Provider } from '@outpost/shared';
+import { costOf, PROVIDERS, priceFor, recordModelUsage, silentLogger, VENDOR_BASE_URLS, type Logger, type PriceTable, type Provider } from '@outpost/shared';
 import { UsageMeter, wireFormatOf } from './meter.js';
 import { peerUid } from './peer-uid.js';
 import { hashToken, RunGrant, type RunGrantOptions } from './run-grant.js';
@@ -163,7 +163,9 @@ export class ModelGateway {
         const { usage, model } = meter.end();
         const price = priceFor(this.o.prices, model);
         const cost = usage && price ? costOf(price, usage) : 0;
-        if (format !== 'other') void grant.record(model, usage, cost).catch((err: unknown) => this.logger.warn({ err, runId: grant.runId }, 'recording model spend failed'));
+        if (format === 'other') return;
+        recordModelUsage({ tenantId: grant.tenantId, provider, inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, costUsd: cost });
+        void grant.record(model, usage, cost).catch((err: unknown) => this.logger.warn({ err, runId: grant.runId }, 'recording model spend failed'));
       });
       up.once('error', () => res.destroy());
       res.once('close', () => {
