@@ -16,7 +16,7 @@ import { synthStack, type Synthesized, type TfResource } from './helpers/synth.j
 const PREFIX = 'outpost-test';
 const CONFIG = { env: 'test', region: 'eu-west-1', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123' };
 const names = serviceNames(PREFIX);
-const DATA_SERVICES = ['dynamodb', 'sqs', 's3', 'ssm', 'kms'];
+const DATA_SERVICES = ['dynamodb', 'sqs', 's3', 'ssm', 'kms', 'secretsmanager'];
 
 let tf: Synthesized;
 

@@ -23,7 +23,7 @@ import {
   type ArnContext,
 } from './iam.js';
 import type { Network } from './network.js';
-import { serviceTelemetry, type ContainerDefinition, type ServiceTelemetry } from './telemetry.js';
+import { serviceTelemetry, type CollectorToken, type ContainerDefinition, type ServiceTelemetry } from './telemetry.js';
 
 /** Port the edge container listens on (OUTPOST_EDGE_PORT). */
 export const EDGE_PORT = 8080;
@@ -58,6 +58,8 @@ export interface ComputeProps {
   certificateArn: string;
   partition: string;
   account: string;
+  /** The collectors' bearer token; undefined when telemetry is off. */
+  collectorToken: CollectorToken | undefined;
 }
 
 /**
@@ -76,7 +78,7 @@ export class Compute extends Construct {
 
   constructor(scope: Construct, id: string, private readonly props: ComputeProps) {
     super(scope, id);
-    const { config, network, data } = props;
+    const { config, network, data, collectorToken } = props;
     const names = serviceNames(config.prefix);
 
     this.cluster = new EcsCluster(this, 'cluster', {
@@ -121,7 +123,7 @@ export class Compute extends Construct {
     const execution = new TaskRole(this, 'execution-role', {
       name: `${config.prefix}-ecs-execution`,
       account: props.account,
-      statements: executionStatements(arns),
+      statements: executionStatements(arns, collectorToken?.arn),
     }).role;
 
     // Security groups: only the load balancer is reachable from outside; tasks only call out.
@@ -191,7 +193,7 @@ export class Compute extends Construct {
     const network_ = (sg: SecurityGroup) => ({ subnets: network.privateSubnetIds, securityGroups: [sg.id], assignPublicIp: false });
 
     // Edge.
-    const edgeTelemetry = serviceTelemetry(this, 'edge-telemetry', config, 'outpost-edge', 'edge');
+    const edgeTelemetry = serviceTelemetry(this, 'edge-telemetry', config, collectorToken, 'outpost-edge', 'edge');
     const edgeRole = new TaskRole(this, 'edge-role', {
       name: `${config.prefix}-edge-task`,
       account: props.account,
@@ -237,7 +239,7 @@ export class Compute extends Construct {
     });
 
     // Dispatcher: one task; two overlap during a deploy, which the design makes harmless.
-    const dispatcherTelemetry = serviceTelemetry(this, 'dispatcher-telemetry', config, 'outpost-dispatcher', 'dispatcher');
+    const dispatcherTelemetry = serviceTelemetry(this, 'dispatcher-telemetry', config, collectorToken, 'outpost-dispatcher', 'dispatcher');
     const dispatcherRole = new TaskRole(this, 'dispatcher-role', {
       name: `${config.prefix}-dispatcher-task`,
       account: props.account,
@@ -273,8 +275,8 @@ export class Compute extends Construct {
     const workers = {} as Record<TierName, EcsService>;
     for (const tier of TIER_NAMES) {
       const limits = config.tierTable[tier];
-      // Agents share this task (and its loopback): see telemetryStatements for why the grant stays minimal.
-      const telemetry = serviceTelemetry(this, `worker-${tier}-telemetry`, config, 'outpost-worker', `worker-${tier}`);
+      // Agents share this task (and its loopback) but not the collector token: see CollectorToken.
+      const telemetry = serviceTelemetry(this, `worker-${tier}-telemetry`, config, collectorToken, 'outpost-worker', `worker-${tier}`);
       const role = new TaskRole(this, `worker-${tier}-role`, {
         name: `${config.prefix}-worker-${tier}-task`,
         account: props.account,

@@ -12,12 +12,17 @@ const TaskSize = z.object({
 });
 export type TaskSize = z.infer<typeof TaskSize>;
 
-/** The ADOT collector image the sidecars run. A pinned tag (or digest): `latest` would change the collector under a running stack. */
-export const DEFAULT_COLLECTOR_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3';
+/**
+ * The collector image the sidecars run: the upstream contrib distribution, which bundles the
+ * bearertokenauth extension (the receiver's caller check), awsxray and awsemf, and reads its config
+ * from a variable (`--config=env:…`). A pinned tag (or digest): `latest` would change the collector
+ * under a running stack.
+ */
+export const DEFAULT_COLLECTOR_IMAGE = 'otel/opentelemetry-collector-contrib:0.119.0';
 
 /** OpenTelemetry export (infra/src/stacks/telemetry.ts): a collector sidecar per task, traces to X-Ray, metrics to CloudWatch. */
 const Telemetry = z.object({
-  /** Off: no sidecar, no OTEL_* variables, no failed-run-rate alarms. @default true */
+  /** Off: no sidecar, no OTEL_* variables, no collector token secret, no failed-run-rate alarms. @default true */
   enabled: z.boolean().default(true),
   /** @default DEFAULT_COLLECTOR_IMAGE */
   collectorImage: z

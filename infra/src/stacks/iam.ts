@@ -3,6 +3,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { TIER_NAMES, type TableId, type TierName } from '@outpost/shared';
 import type { Data } from './data.js';
+import { collectorTokenStatement } from './telemetry.js';
 import { workerWebhookDeny } from './webhook-iam.js';
 
 /** One IAM policy statement, as JSON. */
@@ -165,8 +166,8 @@ export function dispatcherStatements(data: Data, c: ArnContext): Statement[] {
   ];
 }
 
-/** What ECS itself needs to start a task: pull the image, write its logs. */
-export function executionStatements(c: ArnContext): Statement[] {
+/** What ECS itself needs to start a task: pull the image, write its logs, read the collector token (with telemetry). */
+export function executionStatements(c: ArnContext, collectorTokenArn?: string): Statement[] {
   return [
     // GetAuthorizationToken has no resource-level permissions: AWS requires "*" here.
     { Sid: 'EcrToken', Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: ['*'] },
@@ -182,6 +183,7 @@ export function executionStatements(c: ArnContext): Statement[] {
       Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       Resource: c.logGroupArns.map((arn) => `${arn}:*`),
     },
+    ...(collectorTokenArn ? [collectorTokenStatement(collectorTokenArn)] : []),
   ];
 }
 

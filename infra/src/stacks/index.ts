@@ -7,10 +7,15 @@ export { AZ_COUNT, Network, subnetCidr } from './network.js';
 export { OutpostStack } from './outpost-stack.js';
 export { synthOutpost, type SynthResult } from './synth-app.js';
 export {
+  COLLECTOR_CONFIG_ENV,
+  COLLECTOR_TOKEN_ENV,
   collectorConfig,
+  CollectorToken,
+  collectorTokenStatement,
   METRIC_DECLARATIONS,
   METRICS_NAMESPACE,
   OTLP_ENDPOINT,
+  OTLP_HEADERS_ENV,
   ServiceTelemetry,
   telemetryStatements,
   type CollectorConfig,

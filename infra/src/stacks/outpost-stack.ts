@@ -8,6 +8,7 @@ import { Compute } from './compute.js';
 import type { ResolvedStackConfig } from './config.js';
 import { Data } from './data.js';
 import { Network } from './network.js';
+import { collectorToken } from './telemetry.js';
 import { Webhooks } from './webhooks.js';
 
 /**
@@ -45,6 +46,8 @@ export class OutpostStack extends TerraformStack {
 
     this.network = new Network(this, 'network', config);
     this.data = new Data(this, 'data', config);
+    // One token for every collector of the stack (telemetry.ts, CollectorToken).
+    const token = collectorToken(this, 'collector-token', config);
     this.compute = new Compute(this, 'compute', {
       config,
       network: this.network,
@@ -52,6 +55,7 @@ export class OutpostStack extends TerraformStack {
       certificateArn,
       partition: partition.partition,
       account: identity.accountId,
+      collectorToken: token,
     });
     new Alarms(this, 'alarms', config, this.data);
     this.webhooks = new Webhooks(this, 'webhooks', {
@@ -62,6 +66,7 @@ export class OutpostStack extends TerraformStack {
       clusterArn: this.compute.cluster.arn,
       dispatcherRole: this.compute.roles.dispatcher,
       edgeRole: this.compute.roles.edge,
+      collectorToken: token,
     });
 
     new TerraformOutput(this, 'load_balancer_dns', { value: this.compute.loadBalancer.dnsName });

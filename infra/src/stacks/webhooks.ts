@@ -14,7 +14,7 @@ import type { Data } from './data.js';
 import { executionStatements, TaskRole, type ArnContext, type Statement } from './iam.js';
 import { notifierStatements, webhookRelayStatements, webhookReadStatements } from './webhook-iam.js';
 import type { Network } from './network.js';
-import { serviceTelemetry, type ContainerDefinition } from './telemetry.js';
+import { serviceTelemetry, type CollectorToken, type ContainerDefinition } from './telemetry.js';
 
 export interface WebhooksProps {
   config: ResolvedStackConfig;
@@ -25,6 +25,8 @@ export interface WebhooksProps {
   /** The relay runs in the dispatcher's tick; fleet_status (edge) lists endpoints. */
   dispatcherRole: IamRole;
   edgeRole: IamRole;
+  /** The collectors' bearer token (the stack's one secret); undefined when telemetry is off. */
+  collectorToken: CollectorToken | undefined;
 }
 
 /**
@@ -71,9 +73,9 @@ export class Webhooks extends Construct {
     const execution = new TaskRole(this, 'execution-role', {
       name: `${config.prefix}-notifier-execution`,
       account: arns.account,
-      statements: executionStatements({ ...arns, logGroupArns: [logs.arn], repositoryArns: [repo.arn] }),
+      statements: executionStatements({ ...arns, logGroupArns: [logs.arn], repositoryArns: [repo.arn] }, props.collectorToken?.arn),
     }).role;
-    const telemetry = serviceTelemetry(this, 'telemetry', config, 'outpost-notifier', 'notifier');
+    const telemetry = serviceTelemetry(this, 'telemetry', config, props.collectorToken, 'outpost-notifier', 'notifier');
     const role = new TaskRole(this, 'role', {
       name: `${config.prefix}-notifier-task`,
       account: arns.account,
