@@ -6,10 +6,12 @@ import { tagCalls } from '../call-context.js';
 import type { EdgeDeps } from '../deps.js';
 import type { CallPrincipal, InFlightCalls } from '../in-flight-calls.js';
 import { answersInOne } from './json-answer.js';
+import { OneCallTransport, postProblem } from './one-call-transport.js';
 import { createMcpServer } from '../mcp-server.js';
 import type { ToolRegistrar } from '../tools/index.js';
 import { unauthorizedBody, wwwAuthenticate } from '../unauthorized.js';
 import { sendJson, sendJsonRpcError } from './answers.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { readMcpBody } from './body.js';
 
 export interface McpRouteDeps {
@@ -51,21 +53,24 @@ export function mcpRoute(route: McpRouteDeps): (req: IncomingMessage, res: Serve
     if (cancelled > 0) logger.info({ tenantId: tenant.tenantId, cancelled }, 'call cancelled by the client');
     const server = createMcpServer({ ...deps, tenant, logger: logger.child({ tenantId: tenant.tenantId }) }, tools, originOf(req));
     const json = answersInOne(body);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: json });
+    if (json) {
+      // One request, one JSON answer: straight to the server (one-call-transport.ts), after the
+      // checks the SDK's transport would make.
+      const problem = postProblem(req.headers, body);
+      if (problem) return sendJsonRpcError(res, problem.status, problem.code, problem.message);
+    }
+    const transport = json
+      ? new OneCallTransport((body as { id: RequestId }).id)
+      : new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false });
     let closed = false;
     // Closing the server closes its transport too (each close builds an error object: do it once).
     // A cancelled call's response never comes (the SDK drops it), so closing is what ends the POST:
-    // an SSE stream ends with the transport; a JSON answer never settles, so it is ended here (202,
-    // as for a message that needs no answer).
+    // an SSE stream ends with the transport; a JSON answer settles empty, and is ended with 202
+    // (as for a message that needs no answer).
     const stop = () => {
       if (closed) return;
       closed = true;
-      void server.close().finally(() => {
-        if (json && !res.headersSent && !res.writableEnded) {
-          res.writeHead(202);
-          res.end();
-        }
-      });
+      void server.close();
     };
     const untrack = calls.track(principal, body, { stop });
     res.on('close', () => {
@@ -75,6 +80,17 @@ export function mcpRoute(route: McpRouteDeps): (req: IncomingMessage, res: Serve
     await server.connect(transport);
     tagCalls(transport);
     // A client that traces (W3C traceparent header) gets the call's spans in its own trace.
+    if (transport instanceof OneCallTransport) {
+      withIncomingTrace(req.headers, () => transport.deliver(body as JSONRPCMessage, req.headers, new URL(req.url ?? '/mcp', 'http://edge')));
+      const answer = await transport.answer;
+      if (res.headersSent || res.writableEnded) return;
+      if (answer) sendJson(res, 200, answer);
+      else {
+        res.writeHead(202);
+        res.end();
+      }
+      return;
+    }
     await withIncomingTrace(req.headers, () => transport.handleRequest(req, res, body));
   };
 }
