@@ -20,15 +20,37 @@ const INSTRUCTIONS =
 const sharedValidator = new AjvJsonSchemaValidator();
 
 /**
+ * A server built for one request that is a single call (json-answer.ts): `tool` is the tool it
+ * calls (none for a ping). Registering a tool builds its schemas' JSON shapes, and the prompts and
+ * resources build theirs: per get_run that was more work than the call itself, for parts the call
+ * never touches. A call to a tool that does not exist is refused the same way either way.
+ */
+export interface OneCall {
+  tool: string | undefined;
+}
+
+type AnyCallback = (...args: unknown[]) => unknown;
+type LooseRegisterTool = (name: string, config: unknown, callback: AnyCallback) => unknown;
+
+function withOnlyTool(server: McpServer, tool: string | undefined): McpServer {
+  // registerTool is generic over each tool's schemas; the filter passes the arguments through untouched.
+  const register = server.registerTool.bind(server) as unknown as LooseRegisterTool;
+  const filtered: LooseRegisterTool = (name, config, callback) => (name === tool ? register(name, config, callback) : undefined);
+  return new Proxy(server, { get: (target, prop, receiver) => (prop === 'registerTool' ? filtered : Reflect.get(target, prop, receiver)) });
+}
+
+/**
  * A fresh MCP server for one tenant (stateless HTTP: one per request; stdio: one per process):
  * the tools, the runs as resources, and the prompts. `baseUrl`: the edge's origin as the client
  * reached it (HTTP only), for serverInfo's website and icon. An OAuth token's scopes gate each
  * tool (scopedServer); the resources and prompts read runs, so they need `runs:read`.
  */
-export function createMcpServer(deps: ToolDeps, tools: readonly ToolRegistrar[] = TOOLS, baseUrl?: string): McpServer {
+export function createMcpServer(deps: ToolDeps, tools: readonly ToolRegistrar[] = TOOLS, baseUrl?: string, only?: OneCall): McpServer {
   const server = new McpServer(serverInfo(baseUrl), { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: sharedValidator });
-  const target = scopedServer(server, deps.tenant.scopes);
+  const scoped = scopedServer(server, deps.tenant.scopes);
+  const target = only ? withOnlyTool(scoped, only.tool) : scoped;
   for (const register of tools) register(target, deps);
+  if (only) return server;
   if (!deps.tenant.scopes || deps.tenant.scopes.includes('runs:read')) {
     registerRunResources(server, deps);
     registerPrompts(server, deps);

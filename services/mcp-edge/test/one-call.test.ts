@@ -51,6 +51,17 @@ describe('one JSON answer for one call (one-call-transport.ts), with the SDK tra
     expect(a.error).toEqual(b.error);
   });
 
+  it('a call to a tool that does not exist is refused as before, and tools/list still lists every tool', async () => {
+    const res = await post({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'no_such_tool', arguments: {} } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id: number; result?: { isError: boolean; content: { text: string }[] }; error?: { message: string } };
+    expect(body.id).toBe(9);
+    expect(body.result?.content[0]?.text ?? body.error?.message).toMatch(/no_such_tool.*not found/i);
+    const list = await post(LIST);
+    const text = await list.text();
+    for (const tool of ['dispatch', 'get_run', 'list_runs', 'cancel_run', 'wait_for_run', 'promote', 'fleet_status', 'retry']) expect(text).toContain(`"name":"${tool}"`);
+  });
+
   it('refuses a message that is not valid JSON-RPC', async () => {
     const res = await post({ jsonrpc: '2.0', id: { not: 'an id' }, method: 'ping' });
     expect(res.status).toBe(400);

@@ -23,3 +23,9 @@ export function answersInOne(body: unknown): boolean {
   if (typeof name !== 'string' || LONG_CALLS.has(name)) return false;
   return !(isObject(meta) && meta.progressToken !== undefined);
 }
+
+/** The tool a single `tools/call` names (undefined for a ping): what its server needs to register. */
+export function calledTool(body: unknown): string | undefined {
+  if (!isObject(body) || body.method !== 'tools/call' || !isObject(body.params)) return undefined;
+  return typeof body.params.name === 'string' ? body.params.name : undefined;
+}

@@ -5,7 +5,7 @@ import type { Authenticator } from '../auth.js';
 import { tagCalls } from '../call-context.js';
 import type { EdgeDeps } from '../deps.js';
 import type { CallPrincipal, InFlightCalls } from '../in-flight-calls.js';
-import { answersInOne } from './json-answer.js';
+import { answersInOne, calledTool } from './json-answer.js';
 import { OneCallTransport, postProblem } from './one-call-transport.js';
 import { createMcpServer } from '../mcp-server.js';
 import type { ToolRegistrar } from '../tools/index.js';
@@ -51,8 +51,8 @@ export function mcpRoute(route: McpRouteDeps): (req: IncomingMessage, res: Serve
     const principal: CallPrincipal = { tenantId: tenant.tenantId, authorization: req.headers.authorization, sessionId: typeof sessionId === 'string' ? sessionId : undefined };
     const cancelled = calls.cancel(principal, body);
     if (cancelled > 0) logger.info({ tenantId: tenant.tenantId, cancelled }, 'call cancelled by the client');
-    const server = createMcpServer({ ...deps, tenant, logger: logger.child({ tenantId: tenant.tenantId }) }, tools, originOf(req));
     const json = answersInOne(body);
+    const server = createMcpServer({ ...deps, tenant, logger: logger.child({ tenantId: tenant.tenantId }) }, tools, originOf(req), json ? { tool: calledTool(body) } : undefined);
     if (json) {
       // One request, one JSON answer: straight to the server (one-call-transport.ts), after the
       // checks the SDK's transport would make.
