@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,13 +19,11 @@ import {
   type TierName,
 } from '@outpost/shared';
 import { notFoundMessage, promoteTool, registerPromote, STALE_PENDING_MS, startEdge, TOOLS, type Edge } from '@outpost/mcp-edge';
-import { api, call, callError, callOk, signIn, startTestStack, textOf, type TestStack } from '@outpost/testkit';
+import { api, call, callError, callOk, createBareRemote, git, signIn, startTestStack, textOf, type TestStack } from '@outpost/testkit';
 import { loadWorkerConfig, Worker } from '@outpost/worker';
 
 const TOKEN = 'ghp_EdgePromoteToken0123456789abcdefABCDEF';
 
-const git = (dir: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@e', ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } }).trim();
 
 /** Counts `promote` jobs sent through a client (a middleware on its own SQS client). */
 function countPromoteJobs(clients: AwsClients): () => number {
@@ -97,15 +94,7 @@ describe('promote tool (edge + worker in-process)', () => {
     await new Promise((r) => server.once('listening', r));
     github = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
 
-    const src = path.join(tmp, 'src');
-    await mkdir(src);
-    git(src, 'init', '-q', '-b', 'main');
-    await writeFile(path.join(src, 'README.md'), '# widgets\n');
-    git(src, 'add', '-A');
-    git(src, 'commit', '-q', '-m', 'initial');
-    remote = path.join(tmp, 'remotes', 'acme', 'widgets.git');
-    await mkdir(path.dirname(remote), { recursive: true });
-    git(tmp, 'clone', '-q', '--bare', src, remote);
+    remote = await createBareRemote(tmp, 'acme', 'widgets', { 'README.md': '# widgets\n' });
 
     const edgeConfig = { ...stack.config, tiers: resolveTiers({}), port: 0, host: '127.0.0.1', authCacheMs: 15_000 };
     const edgeClients = createAwsClients(stack.config);

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -7,11 +6,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createAwsClients, FileParameterStore, METRIC_NAMES, openStores, resolveTiers, type Stores } from '@outpost/shared';
 import { startEdge, type Edge } from '@outpost/mcp-edge';
-import { callOk, startMemoryTelemetry, startTestStack, type MemoryTelemetry, type TestStack } from '@outpost/testkit';
+import { callOk, createBareRemote, startMemoryTelemetry, startTestStack, type MemoryTelemetry, type TestStack } from '@outpost/testkit';
 import { loadWorkerConfig, Worker } from '@outpost/worker';
-
-const git = (dir: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@e', ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } }).trim();
 
 /** The trace a calling assistant already has open: the edge must continue it. */
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -38,15 +34,7 @@ describe('telemetry: one trace per run, from the MCP tool call to the terminal w
     await mkdir(home);
     stack = await startTestStack({ home });
     stores = openStores(stack.config, stack.clients);
-    const src = path.join(tmp, 'src');
-    await mkdir(src);
-    git(src, 'init', '-q', '-b', 'main');
-    await writeFile(path.join(src, 'README.md'), '# traced\n');
-    git(src, 'add', '-A');
-    git(src, 'commit', '-q', '-m', 'initial');
-    remote = path.join(tmp, 'remotes', 'acme', 'traced.git');
-    await mkdir(path.dirname(remote), { recursive: true });
-    git(tmp, 'clone', '-q', '--bare', src, remote);
+    remote = await createBareRemote(tmp, 'acme', 'traced', { 'README.md': '# traced\n' });
 
     edge = await startEdge({ config: { ...stack.config, tiers: resolveTiers({}), port: 0, host: '127.0.0.1', authCacheMs: 15_000 }, clients: createAwsClients(stack.config) });
     stack.clients.sqs.middlewareStack.add(

@@ -5,6 +5,7 @@ import {
   redact,
   type AgentName,
   type ArtifactRef,
+  type FinishInput,
   type Logger,
   type RunError,
   type RunRecord,
@@ -195,21 +196,14 @@ export async function end(
     log.info({}, 'run handed back to the queue');
     return { kind: 'released' };
   }
-  const status = ending.status;
-  await withSpan('finish', { attributes: { 'outpost.status': status } }, () =>
-    ctx.runs.finish({
-      tenantId: run.tenantId,
-      runId: run.runId,
-      leaseToken: ctx.leaseToken,
-      status,
-      ...(agent ? { exitCode: agent.exit.code } : {}),
-      ...(ending.error ? { error: ending.error } : {}),
-      ...(summary ? { summary } : {}),
-      artifacts,
-      logTail: sink.tail,
-      ...spend,
-    }),
-  );
+  await writeEnd(ctx, ending.status, {
+    ...(agent ? { exitCode: agent.exit.code } : {}),
+    ...(ending.error ? { error: ending.error } : {}),
+    ...(summary ? { summary } : {}),
+    artifacts,
+    logTail: sink.tail,
+    ...spend,
+  });
   log.info({ status: ending.status, ...(ending.error ? { code: ending.error.code } : {}) }, 'run finished');
   return { kind: 'finished', status: ending.status };
 }
@@ -245,18 +239,17 @@ async function closeSink(log: Logger, sink: LogSink | undefined): Promise<void> 
   }
 }
 
+/** The terminal write, fenced by the lease (the `finish` span of the run's trace). */
+function writeEnd(ctx: EndingContext, status: TerminalStatus, fields: Omit<FinishInput, 'tenantId' | 'runId' | 'leaseToken' | 'status'>): Promise<unknown> {
+  const { run } = ctx;
+  return withSpan('finish', { attributes: { 'outpost.status': status } }, () =>
+    ctx.runs.finish({ tenantId: run.tenantId, runId: run.runId, leaseToken: ctx.leaseToken, status, ...fields }),
+  );
+}
+
 /** Ends a run with an error and no agent result (bad input, missing secret, a worker-side failure). */
 async function finishEarly(ctx: EndingContext, status: TerminalStatus, error: RunError): Promise<RunOutcome> {
-  const { run } = ctx;
-  await withSpan('finish', { attributes: { 'outpost.status': status } }, () =>
-    ctx.runs.finish({
-      tenantId: run.tenantId,
-      runId: run.runId,
-      leaseToken: ctx.leaseToken,
-      status,
-      error: { code: error.code, message: redact(error.message, ctx.secrets) },
-    }),
-  );
+  await writeEnd(ctx, status, { error: { code: error.code, message: redact(error.message, ctx.secrets) } });
   ctx.log.info({ status, code: error.code }, 'run finished without an agent result');
   return { kind: 'finished', status };
 }

@@ -1,6 +1,6 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { SpanKind } from '@opentelemetry/api';
 import type { MiddlewareStack } from '@smithy/types';
-import { errorType, tracer } from './tracing.js';
+import { withSpan } from './tracing.js';
 
 /**
  * One client span per AWS command (`DynamoDB.UpdateItem`, `SQS.SendMessage`, …), retries
@@ -10,25 +10,11 @@ import { errorType, tracer } from './tracing.js';
  */
 export function traceAwsClient<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O> }): void {
   client.middlewareStack.add(
-    (next, ctx) => async (args) => {
+    (next, ctx) => (args) => {
       const service = (ctx.clientName ?? 'AWS').replace(/Client$/, '');
       const method = (ctx.commandName ?? 'Command').replace(/Command$/, '');
-      return tracer().startActiveSpan(
-        `${service}.${method}`,
-        { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'aws-api', 'rpc.service': service, 'rpc.method': method } },
-        async (span) => {
-          try {
-            return await next(args);
-          } catch (err) {
-            const type = errorType(err);
-            span.setAttribute('error.type', type);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: type });
-            throw err;
-          } finally {
-            span.end();
-          }
-        },
-      );
+      const attributes = { 'rpc.system': 'aws-api', 'rpc.service': service, 'rpc.method': method };
+      return withSpan(`${service}.${method}`, { kind: SpanKind.CLIENT, attributes }, () => next(args));
     },
     { step: 'initialize', name: 'outpostTracing', override: true },
   );
