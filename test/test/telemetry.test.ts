@@ -112,6 +112,19 @@ describe('telemetry: one trace per run, from the MCP tool call to the terminal w
     expect(promoteJob?.spanContext().traceId).toBe(traceId);
   });
 
+  it("a run's periodic writes (lease renewals, log chunks, progress) stay out of its trace", async () => {
+    const { runId, status } = await dispatchAndWait('for i in 1 2 3 4 5 6 7; do echo tick $i; sleep 0.5; done');
+    expect(status).toBe('succeeded');
+    const job = otel.spans().find((s) => s.name === 'run enterprise' && s.attributes['outpost.run_id'] === runId);
+    // Timers started inside the job span would hang their writes right under it.
+    const direct = otel.spans().filter((s) => s.parentSpanContext?.spanId === job!.spanContext().spanId);
+    const count = (name: string) => direct.filter((s) => s.name === name).length;
+    // 3.5 s of output, untraced: ~2 lease renewals, ~3 progress writes, ~3 log chunks. Traced: the
+    // base commit and the last progress write when the log closes; the chunks written at the end.
+    expect(count('DynamoDB.UpdateItem')).toBeLessThanOrEqual(2);
+    expect(count('S3.PutObject')).toBeLessThanOrEqual(2);
+  });
+
   it('counts runs dispatched and finished by tier, agent and status, with their queue waits and durations', async () => {
     const attrs = { tier: 'enterprise', agent: 'shell' };
     const read = async () => ({

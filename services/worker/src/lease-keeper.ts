@@ -1,4 +1,4 @@
-import { LeaseLostError, type Logger, type RunRecord, type RunStore } from '@outpost/shared';
+import { LeaseLostError, untraced, type Logger, type RunRecord, type RunStore } from '@outpost/shared';
 
 export interface LeaseKeeperOptions {
   runs: Pick<RunStore, 'renewLease'>;
@@ -30,7 +30,8 @@ export class LeaseKeeper {
 
   start(): void {
     this.lastRenewed = Date.now();
-    this.timer = setInterval(() => void this.tick(), this.o.renewMs);
+    // Renewals are not traced: a run's trace would hold one span per 2 s.
+    this.timer = untraced(() => setInterval(() => void this.tick(), this.o.renewMs));
   }
 
   stop(): void {

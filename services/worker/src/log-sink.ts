@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { artifactKeys, artifactTagging, StreamRedactor, type Logger, type TierName } from '@outpost/shared';
+import { artifactKeys, artifactTagging, StreamRedactor, untraced, type Logger, type TierName } from '@outpost/shared';
 
 export type LogStream = 'out' | 'err' | 'sys';
 
@@ -65,10 +65,13 @@ export class LogSink {
     this.out = createWriteStream(options.file, { flags: 'a', mode: 0o600, highWaterMark: 1024 * 1024 });
     this.out.on('drain', () => this.wake());
     this.out.on('error', (err) => this.o.logger.error({ err }, 'log file write failed'));
-    this.timer = setInterval(() => {
-      this.releaseHeld();
-      void this.flush(false);
-    }, this.o.flushMs);
+    // Chunk uploads and progress writes are not traced: one span each per second would bury the run's trace.
+    this.timer = untraced(() =>
+      setInterval(() => {
+        this.releaseHeld();
+        void this.flush(false);
+      }, this.o.flushMs),
+    );
     this.timer.unref();
   }
 
@@ -100,7 +103,7 @@ export class LogSink {
     let block = '';
     for (const l of lines) block += `${stamp}${l}\n`;
     this.emit(this.redactor.push(block));
-    if (this.pendingBytes >= this.o.chunkBytes) void this.flush(false);
+    if (this.pendingBytes >= this.o.chunkBytes) void untraced(() => this.flush(false));
   }
 
   /** Ends the log: the redactor's held tail, the last chunk, the file. Idempotent. */

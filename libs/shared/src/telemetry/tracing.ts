@@ -1,3 +1,4 @@
+import { suppressTracing } from '@opentelemetry/core';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
 
 /** The one tracer every service's spans come from. */
@@ -24,6 +25,15 @@ export function contextOfTraceparent(traceparent: string | undefined): Context {
 /** Runs `fn` in the trace an incoming request's headers name (W3C `traceparent`), or in a new one. */
 export function withIncomingTrace<T>(headers: Record<string, string | string[] | undefined>, fn: () => T): T {
   return context.with(propagation.extract(ROOT_CONTEXT, headers), fn);
+}
+
+/**
+ * Runs `fn` (and whatever timers it starts) with tracing suppressed: for the periodic writes a run
+ * makes (lease renewals every 2 s, log chunks and progress every second), which would bury a long
+ * run's trace under thousands of identical spans. Their metrics and logs still record them.
+ */
+export function untraced<T>(fn: () => T): T {
+  return context.with(suppressTracing(context.active()), fn);
 }
 
 /** Run attributes on spans, named like the log fields. */
