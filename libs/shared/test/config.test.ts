@@ -39,6 +39,16 @@ describe('config', () => {
       });
     });
 
+    it('never echoes a credential in a refusal: headers, secrets and keys are described by length', () => {
+      const token = 'Authorization=Bearer s3cr3tT0kenValue,broken';
+      const headers = configError(() => loadBaseConfig({ ...LOCAL, OTEL_EXPORTER_OTLP_HEADERS: token })).message;
+      expect(headers).toContain('OTEL_EXPORTER_OTLP_HEADERS');
+      expect(headers).not.toContain('s3cr3tT0ken');
+      expect(headers).toContain(`a value of ${token.length} characters (not shown)`);
+      const secret = configError(() => loadBaseConfig({ ...LOCAL, OUTPOST_LOCAL_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE12', OUTPOST_LOCAL_SECRET_ACCESS_KEY: 'tooShortSecretValue' })).message;
+      expect(secret).not.toContain('tooShortSecretValue');
+    });
+
     it('reads the OTEL_* variables with the rest, and names a bad one', () => {
       const config = loadBaseConfig({ ...LOCAL, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SERVICE_NAME: 'edge-7' });
       expect(config.telemetry).toMatchObject({ tracesUrl: 'http://127.0.0.1:4318/v1/traces', metricsUrl: 'http://127.0.0.1:4318/v1/metrics', serviceName: 'edge-7' });

@@ -119,13 +119,22 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: EnvSource = proces
   throw new ConfigError(
     result.error.issues.map((issue) => ({
       variable: String(issue.path[0] ?? '(config)'),
-      message: describeIssue(issue, cleaned[String(issue.path[0])]),
+      message: describeIssue(issue, cleaned[String(issue.path[0])], String(issue.path[0] ?? '')),
     })),
   );
 }
 
-function describeIssue(issue: z.core.$ZodIssue, value: string | undefined): string {
-  const got = value === undefined ? 'it is not set' : `got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`;
+/** Variables whose value is a credential: a refusal says how long it is, never what it is. */
+const SECRET_VARIABLE = /SECRET|TOKEN|PASSWORD|HEADERS|_KEY$|API_KEY/;
+
+function describeIssue(issue: z.core.$ZodIssue, value: string | undefined, variable: string): string {
+  const shown = value !== undefined && SECRET_VARIABLE.test(variable) ? undefined : value;
+  const got =
+    value === undefined
+      ? 'it is not set'
+      : shown === undefined
+        ? `got a value of ${value.length} characters (not shown)`
+        : `got ${JSON.stringify(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown)}`;
   if (issue.code === 'invalid_value' && 'values' in issue) {
     return `must be one of ${issue.values.map(String).join(', ')}; ${got}`;
   }
