@@ -4,6 +4,7 @@ import {
   OUTBOX_SHARDS,
   silentLogger,
   systemClock,
+  traceAttributes,
   WebhookMessage,
   webhookIdFor,
   type Clock,
@@ -90,12 +91,14 @@ export class WebhookRelay {
     }
     if (messages.length === 0) return 0;
     const queueUrl = await this.o.queueUrl();
+    // Each delivery joins the trace of the run it reports (its dispatch's).
+    const attributes = traceAttributes(pending.run.traceparent);
     for (let i = 0; i < messages.length; i += 10) {
       const batch = messages.slice(i, i + 10);
       const out = await this.o.sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
-          Entries: batch.map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m), MessageGroupId: m.tenantId })),
+          Entries: batch.map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m), MessageGroupId: m.tenantId, ...(attributes ? { MessageAttributes: attributes } : {}) })),
         }),
       );
       // Any entry not taken keeps the mark: the whole run is relayed again next pass (dedupe by id).

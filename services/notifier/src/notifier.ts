@@ -1,6 +1,6 @@
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
-import { parseWebhookMessage, recordWebhookDelivery, type Logger } from '@outpost/shared';
+import { jobContext, parseWebhookMessage, recordWebhookDelivery, SpanKind, TRACEPARENT_ATTRIBUTE, withSpan, type Logger } from '@outpost/shared';
 import { deliverWebhook, type DeliverDeps } from './deliver.js';
 
 export interface NotifierOptions {
@@ -33,7 +33,19 @@ export class Notifier {
       this.o.logger.error({ messageId: message.MessageId }, 'webhook message is not valid; deleted');
       return;
     }
-    const outcome = await deliverWebhook(this.o.deliver, parsed);
+    const run = parsed.payload.type === 'webhook.test' ? undefined : parsed.payload.data.run;
+    const attributes = {
+      'outpost.tenant_id': parsed.tenantId,
+      'outpost.webhook.endpoint_id': parsed.endpointId,
+      'outpost.webhook.event': parsed.payload.type,
+      'outpost.webhook.attempt': parsed.attempt,
+      ...(run ? { 'outpost.run_id': run.runId } : {}),
+    };
+    const outcome = await withSpan(`webhook ${parsed.payload.type}`, { kind: SpanKind.CONSUMER, parent: jobContext(message), attributes }, async (span) => {
+      const o = await deliverWebhook(this.o.deliver, parsed);
+      span.setAttribute('outpost.webhook.outcome', o);
+      return o;
+    });
     recordWebhookDelivery(outcome);
     this.o.logger.debug({ messageId: message.MessageId, tenantId: parsed.tenantId, outcome }, 'webhook message handled');
   }
@@ -44,6 +56,8 @@ export class Notifier {
         queueUrl: this.o.queueUrl,
         sqs: this.o.sqs,
         batchSize: 1,
+        // The run's trace context (libs/shared/src/telemetry/job-trace.ts).
+        messageAttributeNames: [TRACEPARENT_ATTRIBUTE],
         waitTimeSeconds: this.o.pollSeconds ?? 20,
         visibilityTimeout: 60,
         handleMessage: async (message: Message) => {

@@ -1,6 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { WebhookPayload } from './events.js';
+import { traceAttributes } from '../telemetry/job-trace.js';
 
 /** SQS allows at most 15 minutes of DelaySeconds; longer waits re-delay in hops of this size. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -39,12 +40,15 @@ export function parseWebhookMessage(body: string | undefined): WebhookMessage | 
 export async function sendWebhookMessage(sqs: SQSClient, queueUrl: string, message: WebhookMessage, delaySeconds = 0): Promise<void> {
   const body = WebhookMessage.parse(message);
   const delay = Math.max(0, Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(delaySeconds)));
+  // A retry stays in the trace of the attempt that scheduled it (and so of its run).
+  const attributes = traceAttributes();
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
       MessageBody: JSON.stringify(body),
       MessageGroupId: body.tenantId,
       ...(delay > 0 ? { DelaySeconds: delay } : {}),
+      ...(attributes ? { MessageAttributes: attributes } : {}),
     }),
   );
 }

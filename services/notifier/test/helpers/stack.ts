@@ -36,7 +36,8 @@ export interface Harness {
   /** Adds an endpoint (and its secret for `standard`), as `webhook add` does. */
   addEndpoint(tenantId: string, url: string, options?: { kind?: WebhookEndpointKind; events?: WebhookEventType[] }): Promise<{ endpointId: string; secret: string }>;
   /** A run taken by a worker and finished with `status`: the terminal write marks the outbox. */
-  finishedRun(tenantId: string, status?: 'succeeded' | 'failed'): Promise<string>;
+  /** A run that ended; `traceparent`: the trace its dispatch opened. */
+  finishedRun(tenantId: string, status?: 'succeeded' | 'failed', traceparent?: string): Promise<string>;
   close(options?: { keepHome?: boolean }): Promise<void>;
 }
 
@@ -92,8 +93,8 @@ export async function openHarness(options: { clock?: Clock; home?: string; dataD
       await params.put(webhookSecretPath(stack.config.env, tenantId, endpoint.endpointId), secret, { secure: true });
       return { endpointId: endpoint.endpointId, secret };
     },
-    async finishedRun(tenantId, status = 'succeeded') {
-      const run = await stores.runs.create(newRunInput(tenantId));
+    async finishedRun(tenantId, status = 'succeeded', traceparent) {
+      const run = await stores.runs.create(newRunInput(tenantId, traceparent ? { traceparent } : {}));
       const { leaseToken } = await stores.runs.acquireLease({ tenantId, runId: run.runId, tier: 'pro', workerId: 'wkr_test', leaseMs: 30_000 });
       await stores.runs.finish({ tenantId, runId: run.runId, leaseToken, status, exitCode: status === 'succeeded' ? 0 : 1 });
       return run.runId;
