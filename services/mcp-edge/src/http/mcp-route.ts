@@ -52,13 +52,13 @@ export function mcpRoute(route: McpRouteDeps): (req: IncomingMessage, res: Serve
     const cancelled = calls.cancel(principal, body);
     if (cancelled > 0) logger.info({ tenantId: tenant.tenantId, cancelled }, 'call cancelled by the client');
     const json = answersInOne(body);
-    const server = createMcpServer({ ...deps, tenant, logger: logger.child({ tenantId: tenant.tenantId }) }, tools, originOf(req), json ? { tool: calledTool(body) } : undefined);
     if (json) {
       // One request, one JSON answer: straight to the server (one-call-transport.ts), after the
       // checks the SDK's transport would make.
       const problem = postProblem(req.headers, body);
       if (problem) return sendJsonRpcError(res, problem.status, problem.code, problem.message);
     }
+    const server = createMcpServer({ ...deps, tenant, logger: logger.child({ tenantId: tenant.tenantId }) }, tools, originOf(req), json ? { tool: calledTool(body) } : undefined);
     const transport = json
       ? new OneCallTransport((body as { id: RequestId }).id)
       : new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false });
