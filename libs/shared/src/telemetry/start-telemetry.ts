@@ -129,7 +129,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       resetInstruments();
     });
   }
-  log.info({ traces: settings.tracesUrl ?? (traces ? 'in memory' : 'off'), metrics: settings.metricsUrl ?? (metered ? 'in memory' : 'off') }, 'telemetry on');
+  // Where, without any credentials a URL may carry (userinfo, query).
+  const where = (url: string | undefined, on: boolean) => (url ? `${new URL(url).origin}${new URL(url).pathname}` : on ? 'in memory' : 'off');
+  log.info({ traces: where(settings.tracesUrl, traces), metrics: where(settings.metricsUrl, metered) }, 'telemetry on');
   let stopped: Promise<void> | undefined;
   return {
     enabled: true,
