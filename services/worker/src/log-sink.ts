@@ -1,7 +1,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { artifactKeys, artifactTagging, StreamRedactor, untraced, type Logger, type TierName } from '@outpost/shared';
+import { artifactKeys, artifactTagging, StreamRedactor, untraced, type ArtifactRef, type Logger, type TierName } from '@outpost/shared';
+import { LogUpload } from './log-upload.js';
 
 export type LogStream = 'out' | 'err' | 'sys';
 
@@ -29,6 +30,11 @@ export interface LogSinkOptions {
   maxLiveBytes?: number;
   /** @default 4096 */
   tailChars?: number;
+  /**
+   * Also upload log.txt while it is written (log-upload.ts); `keepLog()` completes it when the run
+   * ends. @default false (the caller uploads the file after the agent)
+   */
+  streamLog?: boolean;
 }
 
 /**
@@ -38,7 +44,8 @@ export interface LogSinkOptions {
  * and the producer pauses the agent's pipes until `drained()` resolves.
  */
 export class LogSink {
-  private readonly o: Required<LogSinkOptions>;
+  private readonly o: Required<Omit<LogSinkOptions, 'streamLog'>>;
+  private readonly upload: LogUpload | undefined;
   private readonly redactor: StreamRedactor;
   private readonly out: WriteStream;
   private pending: string[] = [];
@@ -61,6 +68,17 @@ export class LogSink {
     this.o = { flushMs: 1000, chunkBytes: 256 * 1024, maxLiveBytes: 64 * 1024 * 1024, tailChars: 4096, ...options };
     this.redactor = new StreamRedactor({ secrets: options.secrets });
     this.seq = options.startSeq;
+    this.upload = options.streamLog
+      ? new LogUpload({
+          s3: options.s3,
+          bucket: options.bucket,
+          key: artifactKeys.artifact(options.tenantId, options.runId, 'log.txt'),
+          contentType: 'text/plain; charset=utf-8',
+          tagging: artifactTagging(options.tier),
+          logger: options.logger,
+          onDrain: () => this.wake(),
+        })
+      : undefined;
     // A large buffer: the agent is paused only when the disk really falls behind.
     this.out = createWriteStream(options.file, { flags: 'a', mode: 0o600, highWaterMark: 1024 * 1024 });
     this.out.on('drain', () => this.wake());
@@ -87,7 +105,7 @@ export class LogSink {
 
   /** True when the producer should pause until `drained()`. */
   get pressure(): boolean {
-    return this.out.writableNeedDrain || this.pendingBytes > 2 * this.o.chunkBytes;
+    return this.out.writableNeedDrain || this.pendingBytes > 2 * this.o.chunkBytes || (this.upload?.pressure ?? false);
   }
 
   drained(): Promise<void> {
@@ -136,14 +154,30 @@ export class LogSink {
     this.pending = [];
     this.pendingBytes = 0;
     await this.flushing?.catch(() => undefined);
+    await this.upload?.abort();
     this.out.end();
     if (!this.out.closed) await once(this.out, 'close');
     this.wake();
   }
 
+  /**
+   * After close(): completes the streamed log.txt and returns its artifact; undefined when the log
+   * was not streamed or its upload failed (then the caller uploads the file).
+   */
+  async keepLog(): Promise<ArtifactRef | undefined> {
+    if (!this.upload || !(await this.upload.complete())) return undefined;
+    return { name: 'log.txt', key: artifactKeys.artifact(this.o.tenantId, this.o.runId, 'log.txt'), bytes: this.upload.bytes };
+  }
+
+  /** Drops a streamed log.txt that was not kept (a run that ended early, or was lost). Idempotent. */
+  async discardLog(): Promise<void> {
+    await this.upload?.abort();
+  }
+
   private emit(text: string): void {
     if (!text) return;
     this.out.write(text);
+    this.upload?.write(text);
     this.bytes += Buffer.byteLength(text);
     this.tailText = (this.tailText + (text.length > this.o.tailChars ? text.slice(-this.o.tailChars) : text)).slice(-this.o.tailChars);
     if (this.liveStopped) return;

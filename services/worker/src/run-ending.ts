@@ -165,7 +165,8 @@ export async function end(
   // The final progress write may have found the lease gone.
   if (ctx.isLost()) return { kind: 'lost' };
   const artifacts: ArtifactRef[] = await withSpan('upload artifacts', {}, async () => {
-    const refs = [await uploadFile(t, 'log.txt', path.join(ws.outDir, 'log.txt'), 'text/plain; charset=utf-8')];
+    // log.txt was uploaded while it was written; the file is the fallback when that failed.
+    const refs = [(await sink.keepLog()) ?? (await uploadFile(t, 'log.txt', path.join(ws.outDir, 'log.txt'), 'text/plain; charset=utf-8'))];
     if (changes) refs.push(await uploadFile(t, 'patch.diff', changes.patchFile, 'text/x-diff'));
     if (changes?.bundleFile) refs.push(await uploadFile(t, 'changes.bundle', changes.bundleFile, 'application/octet-stream'));
     const session = await archiveSession({ ws, adapter: ADAPTERS[run.agent], sessionId: agent?.result.sessionId, secrets: ctx.secrets, target: t, logger: log });

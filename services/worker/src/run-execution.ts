@@ -171,6 +171,7 @@ export class RunExecution {
         secrets: this.secretValues,
         file: path.join(ws.outDir, 'log.txt'),
         maxLiveBytes: this.deps.config.liveLogMaxBytes,
+        streamLog: true,
         logger: this.log,
         onProgress: (logTail, logChunks) => this.progress({ logTail, logChunks, ...spendOf(this.grant) }),
       });
@@ -266,6 +267,8 @@ export class RunExecution {
       this.grant?.revoke();
       if (this.stopState.reason === 'lost') await sink?.abandon().catch(() => undefined);
       else await sink?.close().catch(() => undefined);
+      // A streamed log.txt the ending did not keep (an early failure) is dropped.
+      await sink?.discardLog().catch(() => undefined);
       await ws?.remove().catch((err: unknown) => this.log.warn({ err }, 'workspace removal failed'));
     }
   }
